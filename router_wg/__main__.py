@@ -1,0 +1,5 @@
+import sys
+
+from router_wg.cli import main
+
+sys.exit(main())

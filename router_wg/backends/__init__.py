@@ -1,0 +1,1 @@
+"""Side effects: small backends, each behind a narrow interface."""

@@ -1,0 +1,53 @@
+"""Errors meant for people: each says where the problem is and what to do about it.
+
+The CLI turns any `UserError` into its message on stderr and an exit code; nothing else
+reaches the user as a traceback unless `-v` asks for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # something went wrong while acting (a command failed, a lock timed out)
+EXIT_USAGE = 2  # the command line was wrong
+EXIT_CONFIG = 3  # a configuration file is invalid; nothing was changed
+
+
+class UserError(Exception):
+    """A failure the user can fix; `str()` is the whole message."""
+
+    exit_code = EXIT_FAILURE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a configuration file."""
+
+    file: str
+    where: str  # "site alpha.example.net, field lans" or "line 4"
+    message: str  # what is wrong and how to fix it
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}"
+
+
+class ConfigError(UserError):
+    """A configuration file has one or more problems; printed one line per problem."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CommandError(UserError):
+    """An external command failed. Carries argv, exit code and stderr (never stdin)."""
+
+    def __init__(self, argv: list[str], returncode: int, stderr: str):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr.strip()
+        detail = f": {self.stderr}" if self.stderr else ""
+        super().__init__(f"command failed (exit {returncode}): {' '.join(argv)}{detail}")

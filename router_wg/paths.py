@@ -1,0 +1,57 @@
+"""Every file router-wg touches outside the site bundle, in one place.
+
+`Paths(root)` re-roots all of them under `root`, so tests and demos never touch the
+host's own cron, lock or state. `/proc` and `/sys` are never re-rooted: they belong
+to the (network namespace of the) running kernel.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CONF_DIR_ENV = "ROUTER_WG_CONF_DIR"
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path = Path("/")
+
+    def _under_root(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+    @property
+    def state_dir(self) -> Path:
+        """Volatile state (watchdog memory, lock): lost at reboot on purpose."""
+        return self._under_root("/tmp/router-wg")
+
+    @property
+    def lock_file(self) -> Path:
+        return self.state_dir / "lock"
+
+    @property
+    def watchdog_state(self) -> Path:
+        return self.state_dir / "watchdog.json"
+
+    @property
+    def crontab_dir(self) -> Path:
+        """Where plain Linux and OpenWrt keep root's crontab (`crontabs/root`)."""
+        return self._under_root("/etc/crontabs")
+
+    @property
+    def openwrt_release(self) -> Path:
+        return self._under_root("/etc/openwrt_release")
+
+    @property
+    def wireguard_run_dir(self) -> Path:
+        """Where userspace WireGuard (wireguard-go) keeps its control sockets."""
+        return Path("/var/run/wireguard")
+
+    def proc_sys_net(self, *parts: str) -> Path:
+        return Path("/proc/sys/net").joinpath(*parts)
+
+
+def default_conf_dir() -> Path:
+    """The bundle folder when `--conf-dir` is not given: the environment, then here."""
+    return Path(os.environ.get(CONF_DIR_ENV) or ".")

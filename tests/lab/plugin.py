@@ -1,0 +1,1 @@
+"""pytest plugin loaded with `-p lab.plugin`: the lab's fixtures and markers."""
