@@ -46,18 +46,21 @@ lint: venv ## ruff over the code and the tests
 	$(PY) -m ruff format --check router_wg tests
 
 unit: venv ## the pure layers, no root needed
-	$(PYTEST) -q tests/unit
+	$(PYTEST) -q --junitxml=out/junit-unit.xml tests/unit
 
-host-test: venv ## every test that runs on the host (namespaces, wireguard-go, tinc)
-	$(PYTEST) -q -m 'not kernel_module' $(or $(TESTS),tests)
+host-test: venv ## every other test that runs on the host (namespaces, wireguard-go, tinc)
+	$(PYTEST) -q --junitxml=out/junit-host.xml -m 'not kernel_module' \
+		$(or $(TESTS),--ignore=tests/unit tests)
 
 qemu-test: venv ## the ARM suite in the qemu guest; TESTS="path ..." picks tests
 	qemu/run-tests $(TESTS)
 
 test: deps venv ## everything CI runs: lint, unit, host tier, ARM tier
-	@$(PY) tests/tools/tiers.py "lint" "$(MAKE) --no-print-directory lint" \
-		"host tier" "$(MAKE) --no-print-directory host-test" \
-		"ARM tier" "$(MAKE) --no-print-directory qemu-test"
+	@$(PY) tests/tools/tiers.py \
+		lint "$(MAKE) --no-print-directory lint" -- \
+		unit "$(MAKE) --no-print-directory unit" out/junit-unit.xml -- \
+		host "$(MAKE) --no-print-directory host-test" out/junit-host.xml -- \
+		ARM "$(MAKE) --no-print-directory qemu-test" out/qemu/junit.xml
 
 demo: setup ## the main job: makeconf on the shipped example mesh
 	$(VENV)/bin/router-wg makeconf --answers router_wg/examples/three-sites.toml --out $(OUT)

@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         available = _load_verbs(argv)
     except ModuleNotFoundError as exc:
-        print(f"router-wg: missing Python module {exc.name!r}; install it (see README)",
-              file=sys.stderr)
+        print(
+            f"router-wg: missing Python module {exc.name!r}; install it (see README)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     args = build_parser(available).parse_args(argv)
     logging.basicConfig(

@@ -94,7 +94,9 @@ class _Reader:
     def get(self, table: dict, key: str, kind: type, where: str, default=...):
         if key not in table:
             if default is ...:
-                self.fail(where, f"field {key} is missing; re-run makeconf to regenerate the bundle")
+                self.fail(
+                    where, f"field {key} is missing; re-run makeconf to regenerate the bundle"
+                )
             return None if default is ... else default
         value = table[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -119,8 +121,15 @@ def load_site(conf_dir: Path) -> Site:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), "file", "not found; pass the site's bundle "
-                                   "folder with --conf-dir (makeconf writes it)")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "file",
+                    "not found; pass the site's bundle folder with --conf-dir (makeconf writes it)",
+                )
+            ]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([Problem(str(path), "syntax", f"{exc}; re-run makeconf")]) from None
     site = _read_site(reader, data)
@@ -132,7 +141,9 @@ def load_site(conf_dir: Path) -> Site:
 def _read_site(r: _Reader, data: dict) -> Site | None:
     table = r.get(data, "site", dict, "[site]") or {}
     w = "[site]"
-    lans = tuple(r.parse(ipaddress.ip_network, x, w, "lans") for x in r.get(table, "lans", list, w) or [])
+    lans = tuple(
+        r.parse(ipaddress.ip_network, x, w, "lans") for x in r.get(table, "lans", list, w) or []
+    )
     fallback = r.get(table, "fallback_network", str, w, None)
     wd_table = r.get(data, "watchdog", dict, "[watchdog]", {})
     defaults = Watchdog()
@@ -143,7 +154,9 @@ def _read_site(r: _Reader, data: dict) -> Site | None:
         hold_down=r.get(wd_table, "hold_down", int, "[watchdog]", defaults.hold_down),
         loop_interval=r.get(wd_table, "loop_interval", int, "[watchdog]", defaults.loop_interval),
     )
-    peers = tuple(_read_peer(r, i, p) for i, p in enumerate(r.get(data, "peer", list, "[[peer]]", [])))
+    peers = tuple(
+        _read_peer(r, i, p) for i, p in enumerate(r.get(data, "peer", list, "[[peer]]", []))
+    )
     address = r.get(table, "tunnel_address", str, w)
     site = Site(
         fqdn=r.get(table, "fqdn", str, w),
