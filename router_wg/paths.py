@@ -35,6 +35,10 @@ class Paths:
         return self.state_dir / "watchdog.json"
 
     @property
+    def syslog_socket(self) -> Path:
+        return self._under_root("/dev/log")
+
+    @property
     def crontab_dir(self) -> Path:
         """Where plain Linux and OpenWrt keep root's crontab (`crontabs/root`)."""
         return self._under_root("/etc/crontabs")
