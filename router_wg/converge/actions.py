@@ -1,0 +1,183 @@
+"""The actions a plan is made of. Each is plain data with a one-line description; the
+applier (`apply.py`) knows how to do and undo each kind. Keys live only in fields
+excluded from repr, and no description mentions them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from router_wg.converge.wgconf import WgDevice
+
+
+@dataclass(frozen=True)
+class Action:
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class LoadModule(Action):
+    def describe(self) -> str:
+        return "load the wireguard kernel module (or fall back to wireguard-go)"
+
+
+@dataclass(frozen=True)
+class CreateInterface(Action):
+    interface: str
+
+    def describe(self) -> str:
+        return f"create interface {self.interface} and mark it ours"
+
+
+@dataclass(frozen=True)
+class DeleteInterface(Action):
+    interface: str
+
+    def describe(self) -> str:
+        return f"delete interface {self.interface}"
+
+
+@dataclass(frozen=True)
+class SyncWireGuard(Action):
+    interface: str
+    changes: tuple[str, ...]  # human summary: "add peer X", "peer Y: endpoint ..."
+    config: WgDevice = field(repr=False, compare=False)
+    previous: WgDevice | None = field(repr=False, compare=False)  # for rollback
+
+    def describe(self) -> str:
+        return f"wireguard {self.interface}: " + "; ".join(self.changes)
+
+
+@dataclass(frozen=True)
+class SetMtu(Action):
+    interface: str
+    mtu: int
+    previous: int | None = None
+
+    def describe(self) -> str:
+        return f"set mtu {self.mtu} on {self.interface}"
+
+
+@dataclass(frozen=True)
+class AddAddress(Action):
+    interface: str
+    address: str
+
+    def describe(self) -> str:
+        return f"add address {self.address} to {self.interface}"
+
+
+@dataclass(frozen=True)
+class RemoveAddress(Action):
+    interface: str
+    address: str
+
+    def describe(self) -> str:
+        return f"remove address {self.address} from {self.interface}"
+
+
+@dataclass(frozen=True)
+class SetLinkUp(Action):
+    interface: str
+
+    def describe(self) -> str:
+        return f"bring {self.interface} up"
+
+
+@dataclass(frozen=True)
+class AddRoute(Action):
+    destination: str
+    interface: str
+
+    def describe(self) -> str:
+        return f"add route {self.destination} dev {self.interface}"
+
+
+@dataclass(frozen=True)
+class RemoveRoute(Action):
+    destination: str
+    ifindex: int
+
+    def describe(self) -> str:
+        return f"remove route {self.destination} (ifindex {self.ifindex})"
+
+
+@dataclass(frozen=True)
+class WriteChain(Action):
+    """Create our chain, or replace its rules (declaring it in iptables-restore flushes it)."""
+
+    table: str
+    chain: str
+    rules: tuple[str, ...]
+    previous: tuple[str, ...] | None  # None: the chain did not exist
+
+    def describe(self) -> str:
+        verb = "create" if self.previous is None else "rewrite"
+        return f"firewall {self.table}: {verb} chain {self.chain} ({len(self.rules)} rules)"
+
+
+@dataclass(frozen=True)
+class AddJump(Action):
+    table: str
+    rule: str  # "-A INPUT -j RWG_INPUT"
+
+    def describe(self) -> str:
+        return f"firewall {self.table}: insert jump {self.rule[3:]}"
+
+
+@dataclass(frozen=True)
+class RemoveJump(Action):
+    table: str
+    rule: str
+    count: int = 1
+
+    def describe(self) -> str:
+        times = f" ({self.count}x)" if self.count > 1 else ""
+        return f"firewall {self.table}: remove jump {self.rule[3:]}{times}"
+
+
+@dataclass(frozen=True)
+class DeleteChain(Action):
+    table: str
+    chain: str
+    rules: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"firewall {self.table}: delete chain {self.chain}"
+
+
+@dataclass(frozen=True)
+class SetRpFilter(Action):
+    interface: str
+    value: int
+    previous: int | None
+
+    def describe(self) -> str:
+        return f"set rp_filter={self.value} on {self.interface}"
+
+
+@dataclass(frozen=True)
+class AddCron(Action):
+    line: str
+    replaces: tuple[str, ...] = ()  # our stale entries
+
+    def describe(self) -> str:
+        return f"register the watchdog in cron: {self.line}"
+
+
+@dataclass(frozen=True)
+class RemoveCron(Action):
+    lines: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "remove the watchdog's cron entry"
+
+
+@dataclass(frozen=True)
+class UnloadModule(Action):
+    def describe(self) -> str:
+        return "unload the wireguard module if nothing else uses it"
+
+
+FIREWALL_ACTIONS = (WriteChain, AddJump, RemoveJump, DeleteChain)

@@ -1,0 +1,55 @@
+"""The desired state of one router: its bundle, minus what the watchdog withdrew, with
+endpoint names replaced by the addresses they resolved to. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from router_wg.converge.firewall_rules import desired_chains
+from router_wg.converge.state import DEFAULT_MTU, LOOSE_RP_FILTER, Desired
+from router_wg.converge.wgconf import WgDevice
+from router_wg.site import Site
+
+
+def desired_state(
+    site: Site,
+    wg_config: WgDevice,
+    withdrawn_peers: frozenset[str],
+    resolved_endpoints: Mapping[str, Sequence[str]],
+    *,
+    cron_line: str = "",
+) -> Desired:
+    """`resolved_endpoints` maps an endpoint as written ("beta.example.net:51820") to the
+    "ip:port" strings it resolved to, first preferred; missing or empty = unresolved, and
+    that peer gets no endpoint for now (it may still dial us, or the watchdog fills it in).
+    """
+    peers = []
+    choices: dict[str, frozenset[str]] = {}
+    for peer in wg_config.peers:
+        if peer.endpoint is None:
+            peers.append(peer)
+            continue
+        resolved = tuple(resolved_endpoints.get(peer.endpoint, ()))
+        peers.append(replace(peer, endpoint=resolved[0] if resolved else None))
+        if resolved:
+            choices[peer.public_key] = frozenset(resolved)
+    routes = frozenset(
+        str(lan) for peer in site.peers if peer.fqdn not in withdrawn_peers for lan in peer.lans
+    )
+    rp_filter = {site.interface: LOOSE_RP_FILTER}
+    if site.fallback_interface:
+        rp_filter[site.fallback_interface] = LOOSE_RP_FILTER
+    return Desired(
+        interface=site.interface,
+        mtu=site.mtu or DEFAULT_MTU,
+        address=f"{site.tunnel_address}/{site.tunnel_prefix}",
+        wireguard=replace(wg_config, peers=tuple(peers)),
+        routes=routes,
+        chains=desired_chains(site.interface, site.listen_port, site.lans),
+        rp_filter=rp_filter,
+        cron_line=cron_line,
+        endpoint_choices=choices,
+        peer_names={p.public_key: p.fqdn for p in site.peers},
+    )

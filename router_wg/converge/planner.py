@@ -1,0 +1,156 @@
+"""The planner: `plan_start(desired, observed)` and `plan_stop(observed)` return the list
+of actions that closes the gap. Pure functions of plain data: no I/O, no clock.
+
+Only differences become actions, so a converged router gets an empty plan, and a router
+whose firewall was flushed gets only the firewall back (the tunnel is not touched).
+"""
+
+from __future__ import annotations
+
+from router_wg.converge import actions as a
+from router_wg.converge.state import Desired, Observed
+from router_wg.converge.wgconf import DumpDevice, WgPeer, dump_as_config
+from router_wg.errors import UserError
+
+
+class ForeignInterfaceError(UserError):
+    def __init__(self, interface: str):
+        super().__init__(
+            f"interface {interface} exists but is not router-wg's (its alias is not "
+            f"'router-wg'); refusing to touch it. Remove it, or choose another interface "
+            f"name in makeconf."
+        )
+
+
+def plan_start(desired: Desired, observed: Observed) -> list[a.Action]:
+    name = desired.interface
+    link = observed.link
+    if link is not None and not link.ours:
+        raise ForeignInterfaceError(name)
+    creating = link is None
+    plan: list[a.Action] = []
+    if creating:
+        if not observed.module_loaded:
+            plan.append(a.LoadModule())
+        plan.append(a.CreateInterface(name))
+    device = None if creating else observed.device
+    changes = wireguard_changes(desired, device)
+    if changes:
+        previous = dump_as_config(device) if device else None
+        plan.append(a.SyncWireGuard(name, tuple(changes), desired.wireguard, previous))
+    if creating or link.mtu != desired.mtu:
+        plan.append(a.SetMtu(name, desired.mtu, None if creating else link.mtu))
+    addresses = frozenset() if creating else link.addresses
+    if desired.address not in addresses:
+        plan.append(a.AddAddress(name, desired.address))
+    plan += [a.RemoveAddress(name, x) for x in sorted(addresses - {desired.address})]
+    if creating or not link.up:
+        plan.append(a.SetLinkUp(name))
+    plan += _routes(desired, observed)
+    plan += _firewall(desired, observed)
+    plan += _rp_filter(desired, observed, creating)
+    if observed.cron_lines != (desired.cron_line,):
+        plan.append(a.AddCron(desired.cron_line, observed.cron_lines))
+    return plan
+
+
+def wireguard_changes(desired: Desired, device: DumpDevice | None) -> list[str]:
+    """What differs between the bundle and the device, one human phrase per difference."""
+    want = desired.wireguard
+    if device is None:
+        return [f"configure {len(want.peers)} peers"]
+    changes = []
+    if device.private_key != want.private_key:
+        changes.append("set the private key")
+    if want.listen_port is not None and device.listen_port != want.listen_port:
+        changes.append(f"listen port {device.listen_port} -> {want.listen_port}")
+    wanted = {p.public_key: p for p in want.peers}
+    for key in device.peers.keys() - wanted.keys():
+        changes.append(f"remove peer {key[:8]}...")
+    for key, peer in wanted.items():
+        name = desired.peer_names.get(key, key[:8] + "...")
+        have = device.peers.get(key)
+        if have is None:
+            changes.append(f"add peer {name}")
+            continue
+        differs = _peer_differences(peer, have, desired.endpoint_choices.get(key, frozenset()))
+        if differs:
+            changes.append(f"peer {name}: change {', '.join(differs)}")
+    return changes
+
+
+def _peer_differences(want: WgPeer, have, endpoint_choices: frozenset[str]) -> list[str]:
+    differs = []
+    if (want.preshared_key or None) != have.preshared_key:
+        differs.append("preshared key")
+    if want.allowed_ips != have.allowed_ips:
+        differs.append("allowed ips")
+    if (want.keepalive or None) != have.keepalive:
+        differs.append("keepalive")
+    # no endpoint wanted (unresolved, or a peer behind NAT): whatever the device learned is fine
+    if want.endpoint and have.endpoint not in endpoint_choices | {want.endpoint}:
+        differs.append(f"endpoint -> {want.endpoint}")
+    return differs
+
+
+def _routes(desired: Desired, observed: Observed) -> list[a.Action]:
+    index = observed.link.index if observed.link else None
+    wanted = {(dst, index) for dst in desired.routes}
+    plan: list[a.Action] = [
+        a.AddRoute(dst, desired.interface) for dst, _ in sorted(wanted - observed.routes, key=str)
+    ]
+    plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes - wanted)]
+    return plan
+
+
+def _firewall(desired: Desired, observed: Observed) -> list[a.Action]:
+    plan: list[a.Action] = []
+    wanted_names = {(c.table, c.name) for c in desired.chains}
+    for chain in desired.chains:
+        table = observed.firewall.get(chain.table)
+        current = table.chains.get(chain.name) if table else None
+        if current != chain.rules:
+            plan.append(a.WriteChain(chain.table, chain.name, chain.rules, current))
+        jumps = table.jumps.get(chain.jump, 0) if table else 0
+        if jumps == 0:
+            plan.append(a.AddJump(chain.table, chain.jump))
+        elif jumps > 1:
+            plan.append(a.RemoveJump(chain.table, chain.jump, jumps - 1))
+    # chains of ours the bundle no longer wants (and the jumps into them)
+    for table_name, table in sorted(observed.firewall.items()):
+        for rule, count in sorted(table.jumps.items()):
+            if (table_name, rule.split()[-1]) not in wanted_names:
+                plan.append(a.RemoveJump(table_name, rule, count))
+        for chain_name, rules in sorted(table.chains.items()):
+            if (table_name, chain_name) not in wanted_names:
+                plan.append(a.DeleteChain(table_name, chain_name, rules))
+    return plan
+
+
+def _rp_filter(desired: Desired, observed: Observed, creating: bool) -> list[a.Action]:
+    plan: list[a.Action] = []
+    for interface, value in desired.rp_filter.items():
+        if interface == desired.interface and creating:
+            plan.append(a.SetRpFilter(interface, value, None))
+            continue
+        current = observed.rp_filter.get(interface)
+        # an absent fallback interface (tinc not up yet) is set by a later start
+        if current is not None and current != value:
+            plan.append(a.SetRpFilter(interface, value, current))
+    return plan
+
+
+def plan_stop(observed: Observed) -> list[a.Action]:
+    """Everything ours, in reverse order of start; a foreign interface is left alone."""
+    plan: list[a.Action] = []
+    if observed.cron_lines:
+        plan.append(a.RemoveCron(observed.cron_lines))
+    for table_name, table in sorted(observed.firewall.items()):
+        plan += [a.RemoveJump(table_name, r, n) for r, n in sorted(table.jumps.items())]
+        plan += [a.DeleteChain(table_name, c, rules) for c, rules in sorted(table.chains.items())]
+    plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes)]
+    if observed.link is not None and observed.link.ours:
+        plan.append(a.DeleteInterface(observed.interface))
+    if observed.module_loaded:
+        plan.append(a.UnloadModule())
+    return plan

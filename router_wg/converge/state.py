@@ -1,0 +1,64 @@
+"""The two states the planner compares: what the bundle asks for, and what is there.
+
+Plain frozen data, no I/O: `desired.py` builds the first from the bundle, `observe.py`
+the second from the kernel, and `planner.py` compares them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from router_wg.converge.firewall_rules import Chain, TableState
+from router_wg.converge.wgconf import DumpDevice, WgDevice
+
+# The mark on every route we add (`ip route ... proto 0x57`). Unused by iproute2's
+# rt_protos (0-4, 8-18, 42, 99, 186-192); name it in /etc/iproute2/rt_protos.d if you like.
+ROUTE_PROTOCOL = 0x57
+# The mark on our interface: its alias (IFLA_IFALIAS, `ip link set wg0 alias router-wg`).
+INTERFACE_MARK = "router-wg"
+# The id on our cron entry (cru's entry id, or a comment at the end of a crontab line).
+CRON_ID = "router-wg"
+LOOSE_RP_FILTER = 2
+DEFAULT_MTU = 1420
+
+
+@dataclass(frozen=True)
+class Desired:
+    interface: str
+    mtu: int
+    address: str  # "192.168.100.1/24"
+    wireguard: WgDevice = field(repr=False)
+    routes: frozenset[str]  # peer LANs, "10.0.2.0/24", withdrawn peers left out
+    chains: tuple[Chain, ...]
+    rp_filter: dict[str, int]  # interface -> wanted value
+    cron_line: str  # the crontab line (schedule + command), without the id
+    # public key -> every "ip:port" its endpoint name resolved to: any counts as right
+    endpoint_choices: dict[str, frozenset[str]] = field(default_factory=dict)
+    peer_names: dict[str, str] = field(default_factory=dict)  # public key -> fqdn
+
+
+@dataclass(frozen=True)
+class Link:
+    index: int
+    kind: str  # "wireguard" (kernel) or "tun" (wireguard-go)
+    alias: str | None
+    mtu: int
+    up: bool
+    addresses: frozenset[str]  # "192.168.100.1/24", link-local left out
+
+    @property
+    def ours(self) -> bool:
+        return self.alias == INTERFACE_MARK
+
+
+@dataclass(frozen=True)
+class Observed:
+    interface: str
+    module_loaded: bool
+    link: Link | None  # the interface of our name, ours or not
+    device: DumpDevice | None = field(repr=False)  # None when there is no link to ask
+    routes: frozenset[tuple[str, int]]  # (destination, ifindex) of every route with our protocol
+    firewall: dict[str, TableState]
+    rp_filter: dict[str, int | None]  # None: interface absent
+    cron_lines: tuple[str, ...]  # our entries, id stripped
+    other_wireguard_links: int = 0  # for stop: is the module still needed?
