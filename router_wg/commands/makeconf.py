@@ -1,0 +1,94 @@
+"""`router-wg makeconf`: ask about the sites (or read --answers) and write one bundle per site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from router_wg.errors import EXIT_USAGE, ConfigError
+from router_wg.makeconf import build as steps
+from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS
+
+DEFAULT_OUT = Path("/tmp/wireguard")
+
+
+def _fields_help() -> str:
+    def lines(options):
+        return "\n".join(f"  {o.name:<19}{o.help} (e.g. {o.example})" for o in options)
+
+    return (
+        "The mesh file (TOML):\n[mesh]\n"
+        + lines(MESH_OPTIONS)
+        + "\n[[site]]  (one per router)\n"
+        + lines(SITE_OPTIONS)
+        + "\n\nOutput: OUT/mesh.toml (the record with every key, mode 0600) and, per site,\n"
+        "OUT/<fqdn>/<interface>.conf (for wg setconf, 0600) and OUT/<fqdn>/wg.conf.\n"
+        "An existing OUT/mesh.toml is kept up to date: keys, preshared keys and tunnel\n"
+        "addresses already in it stay; sites no longer listed are removed with their keys.\n"
+        "Exit codes: 0 written, 2 usage, 3 invalid mesh file (nothing written)."
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (
+        "Write the mesh record and one bundle per site. Without --answers, ask on the "
+        "terminal (starting from OUT/mesh.toml if it exists)."
+    )
+    parser.epilog = _fields_help()
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help="read the mesh from FILE instead of asking (its sites and settings win over "
+        "OUT/mesh.toml; keys and tunnel addresses already there are kept)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="OUT",
+        help=f"output folder for the record and the bundles (default: {DEFAULT_OUT})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    out_dir: Path = args.out
+    if args.answers is None:
+        if not sys.stdin.isatty():
+            print(
+                "router-wg makeconf: no terminal to ask on; pass --answers FILE "
+                "(see router-wg makeconf --help)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        from router_wg.makeconf.wizard import Wizard
+
+        return Wizard(out_dir).run()
+    problems = []  # report the answers' and the record's problems together
+    try:
+        answers = steps.read_mesh_file(args.answers)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        record = steps.read_record(out_dir)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return finish(out_dir, answers, record)
+
+
+def finish(out_dir: Path, answers, record) -> int:
+    """Build, write and report; shared with the wizard."""
+    result = steps.build(answers, record)
+    for line in result.merged.notes:
+        print(f"router-wg makeconf: note: {line}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"router-wg makeconf: warning: {line}", file=sys.stderr)
+    removed = steps.write(out_dir, result, record)
+    for line in removed:
+        print(f"router-wg makeconf: {line}", file=sys.stderr)
+    print(steps.report(out_dir, result))
+    return 0

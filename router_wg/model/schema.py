@@ -1,0 +1,176 @@
+"""The fields of the mesh file, declared once: type, help, example, default and check.
+
+The loader validates a file against these, the wizard asks its questions from them (the help
+is the question, the example the hint) and `makeconf --help` points at them. Standard library
+only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from router_wg.model import fields
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: type  # str, int, bool or list (of strings)
+    help: str
+    example: str
+    check: Callable[[Any], Any] | None = None  # returns the parsed value or raises ValueError
+    default: Any = None  # used when the field is left out (None: optional, no value)
+    required: bool = False
+
+    def parse(self, value: Any) -> Any:
+        """Type check, then the field's own check; raise ValueError with the message."""
+        if (isinstance(value, bool) and self.kind is not bool) or not isinstance(value, self.kind):
+            raise ValueError(f"must be {_KIND_NAMES[self.kind]}, e.g. {self.example}")
+        return self.check(value) if self.check else value
+
+    def from_text(self, text: str) -> Any:
+        """What the wizard does with a typed answer: convert it to the field's type, then check."""
+        text = text.strip()
+        if self.kind is int:
+            try:
+                value: Any = int(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a whole number (e.g. {self.example})") from None
+        elif self.kind is bool:
+            if text.lower() not in ("y", "yes", "n", "no", "true", "false"):
+                raise ValueError("answer yes or no")
+            value = text.lower() in ("y", "yes", "true")
+        elif self.kind is list:
+            value = [item.strip() for item in text.replace(",", " ").split() if item.strip()]
+        else:
+            value = text
+        return self.parse(value)
+
+
+_KIND_NAMES = {str: "a string", int: "a whole number", bool: "true or false", list: "a list"}
+
+MESH_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "interface",
+        str,
+        "WireGuard interface name on every router",
+        '"wg0"',
+        fields.interface,
+        default="wg0",
+    ),
+    Option(
+        "listen_port",
+        int,
+        "default UDP port every router listens on",
+        "51820",
+        fields.port,
+        default=51820,
+    ),
+    Option(
+        "tunnel_network",
+        str,
+        "network for the routers' own tunnel addresses",
+        '"192.168.100.0/24"',
+        fields.network,
+        required=True,
+    ),
+    Option(
+        "fallback_network",
+        str,
+        "wide route the fallback VPN (tinc) carries; every LAN must lie inside it (optional)",
+        '"10.0.0.0/16"',
+        fields.network,
+    ),
+    Option(
+        "fallback_interface",
+        str,
+        "interface that carries the fallback route (optional)",
+        '"tinc"',
+        fields.interface,
+    ),
+    Option(
+        "keepalive",
+        int,
+        "seconds between keepalives on links from a site behind NAT",
+        "25",
+        fields.keepalive,
+        default=25,
+    ),
+    Option("mtu", int, "MTU of the WireGuard interface (optional)", "1420", fields.mtu),
+)
+
+SITE_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "fqdn",
+        str,
+        "the site's name (also the name of its bundle folder)",
+        '"alpha.example.net"',
+        fields.host,
+        required=True,
+    ),
+    Option(
+        "endpoint",
+        str,
+        "host name or IP the other routers dial; leave out for a site nobody can dial (behind NAT)",
+        '"alpha.example.net"',
+        fields.host,
+    ),
+    Option(
+        "listen_port", int, "UDP port of this site, if not [mesh].listen_port", "51821", fields.port
+    ),
+    Option(
+        "tunnel_address",
+        str,
+        "this router's address in tunnel_network (assigned in order when left out)",
+        '"192.168.100.1"',
+        fields.address,
+    ),
+    Option(
+        "lans", list, "networks behind this router", '["10.0.1.0/24"]', fields.lans, required=True
+    ),
+    Option(
+        "nat",
+        bool,
+        "true when the site is behind NAT and must keep its tunnels alive",
+        "false",
+        default=False,
+    ),
+)
+
+# Written by makeconf into the record (OUT/mesh.toml), never asked for.
+SITE_KEY_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "private_key",
+        str,
+        "the site's WireGuard private key (secret)",
+        "(wg genkey)",
+        fields.wireguard_key,
+    ),
+    Option(
+        "public_key", str, "the site's WireGuard public key", "(wg pubkey)", fields.wireguard_key
+    ),
+)
+
+PAIR_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "sites",
+        list,
+        "the two sites' fqdns, sorted",
+        '["a.example.net", "b.example.net"]',
+        required=True,
+    ),
+    Option(
+        "preshared_key",
+        str,
+        "the pair's preshared key (secret)",
+        "(wg genpsk)",
+        fields.wireguard_key,
+        required=True,
+    ),
+)
+
+
+def by_name(options: tuple[Option, ...]) -> dict[str, Option]:
+    return {option.name: option for option in options}
