@@ -31,6 +31,14 @@ class CreateInterface(Action):
 
 
 @dataclass(frozen=True)
+class MarkInterface(Action):
+    interface: str
+
+    def describe(self) -> str:
+        return f"mark interface {self.interface} ours (a previous start was interrupted)"
+
+
+@dataclass(frozen=True)
 class DeleteInterface(Action):
     interface: str
 

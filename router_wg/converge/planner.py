@@ -25,10 +25,12 @@ class ForeignInterfaceError(UserError):
 def plan_start(desired: Desired, observed: Observed) -> list[a.Action]:
     name = desired.interface
     link = observed.link
-    if link is not None and not link.ours:
+    if link is not None and not link.ours and not observed.creation_pending:
         raise ForeignInterfaceError(name)
     creating = link is None
     plan: list[a.Action] = []
+    if link is not None and not link.ours:
+        plan.append(a.MarkInterface(name))
     if creating:
         if not observed.module_loaded:
             plan.append(a.LoadModule())
@@ -149,7 +151,7 @@ def plan_stop(observed: Observed) -> list[a.Action]:
         plan += [a.RemoveJump(table_name, r, n) for r, n in sorted(table.jumps.items())]
         plan += [a.DeleteChain(table_name, c, rules) for c, rules in sorted(table.chains.items())]
     plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes)]
-    if observed.link is not None and observed.link.ours:
+    if observed.link is not None and (observed.link.ours or observed.creation_pending):
         plan.append(a.DeleteInterface(observed.interface))
     if observed.module_loaded:
         plan.append(a.UnloadModule())

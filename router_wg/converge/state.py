@@ -61,4 +61,5 @@ class Observed:
     firewall: dict[str, TableState]
     rp_filter: dict[str, int | None]  # None: interface absent
     cron_lines: tuple[str, ...]  # our entries, id stripped
-    other_wireguard_links: int = 0  # for stop: is the module still needed?
+    # a run was killed between creating the interface and marking it: the link is ours
+    creation_pending: bool = False

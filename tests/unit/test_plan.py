@@ -333,3 +333,11 @@ def test_stop_leaves_a_foreign_interface_alone():
 
 def test_stop_on_a_clean_router_is_empty():
     assert plan_stop(empty()) == []
+
+
+def test_interface_left_unmarked_by_a_killed_start_is_adopted():
+    d = desired()
+    observed = converged(d)
+    observed = replace(observed, link=replace(observed.link, alias=None), creation_pending=True)
+    assert plan_start(d, observed) == [a.MarkInterface("wg0")]
+    assert a.DeleteInterface("wg0") in plan_stop(observed)

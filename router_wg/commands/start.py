@@ -1,0 +1,41 @@
+"""`router-wg start`: bring this router to the state its bundle describes."""
+
+from __future__ import annotations
+
+import logging
+
+from router_wg.backends import lock
+from router_wg.converge.apply import apply_start
+from router_wg.converge.bundle import (
+    add_conf_dir_argument,
+    build_desired,
+    conf_dir_of,
+    load_bundle,
+    resolve_for,
+)
+from router_wg.converge.planner import plan_start
+from router_wg.converge.system import System, observe
+from router_wg.paths import Paths
+
+log = logging.getLogger("router_wg")
+
+
+def add_arguments(parser) -> None:
+    add_conf_dir_argument(parser)
+
+
+def run(args) -> int:
+    paths, conf_dir = Paths(args.root), conf_dir_of(args)
+    site, wg_config = load_bundle(conf_dir)
+    resolved = resolve_for(wg_config)  # before the lock: it may wait for DNS
+    system = System(paths)
+    try:
+        with lock.held(paths):
+            desired = build_desired(site, wg_config, paths, conf_dir, resolved)
+            observed = observe(system, site.interface, desired.rp_filter)
+            plan = plan_start(desired, observed)
+            apply_start(plan, system, lambda text: print(f"[+] {text}", flush=True))
+    finally:
+        system.close()
+        log.info("%d processes spawned", system.runner.spawned)
+    return 0

@@ -1,0 +1,63 @@
+"""The system a run works on: the runner, the paths, the netlink socket, cron, and the
+observer that reads our objects out of it (`observe`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from router_wg.backends import firewall, module, sysctl, wireguard
+from router_wg.backends.cron import Cron
+from router_wg.backends.netlink import Netlink
+from router_wg.backends.platform import detect
+from router_wg.backends.runner import Runner
+from router_wg.converge.firewall_rules import parse_save
+from router_wg.converge.state import ROUTE_PROTOCOL, Observed
+from router_wg.paths import Paths
+
+
+@dataclass
+class System:
+    paths: Paths
+    runner: Runner = field(default_factory=Runner)
+    _netlink: Netlink | None = None
+    _cron: Cron | None = None
+    userspace: bool = False  # set when the applier falls back to wireguard-go
+
+    @property
+    def netlink(self) -> Netlink:
+        if self._netlink is None:
+            self._netlink = Netlink()
+        return self._netlink
+
+    @property
+    def cron(self) -> Cron:
+        if self._cron is None:
+            self._cron = Cron(detect(self.paths), self.paths, self.runner)
+        return self._cron
+
+    def close(self) -> None:
+        if self._netlink is not None:
+            self._netlink.close()
+
+
+def creation_pending_file(paths: Paths, interface: str):
+    return paths.state_dir / f"creating-{interface}"
+
+
+def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
+    """Only our objects: routes with our protocol, RWG_* chains and their jumps, our
+    cron entry, and the interface of our name (ours or not; the planner decides)."""
+    link = system.netlink.link(interface)
+    pending = bool(link) and creation_pending_file(system.paths, interface).exists()
+    device = wireguard.dump(system.runner, interface) if link and (link.ours or pending) else None
+    return Observed(
+        interface=interface,
+        module_loaded=module.loaded(),
+        link=link,
+        device=device,
+        routes=system.netlink.routes(ROUTE_PROTOCOL),
+        firewall=parse_save(firewall.save(system.runner)),
+        rp_filter={name: sysctl.read_rp_filter(name) for name in rp_interfaces},
+        cron_lines=system.cron.entries(),
+        creation_pending=pending,
+    )
