@@ -1,0 +1,111 @@
+"""Bundles for lab routers, written by router-wg's own makeconf (in this process: the
+routers never import cryptography), and system-tool views of a router for assertions."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+from router_wg.cli import main as router_wg_main
+
+MESH = """\
+[mesh]
+interface = "wg0"
+listen_port = 51820
+tunnel_network = "192.168.100.0/24"
+keepalive = 25
+mtu = 1420
+"""
+
+
+def write_bundles(out: Path, sites: list[tuple[str, list[str], str | None]]) -> dict[str, Path]:
+    """sites: (fqdn, lans, endpoint host or None). Re-running into the same `out` keeps
+    every existing key, as makeconf promises. Returns fqdn -> bundle folder."""
+    answers = [MESH]
+    for fqdn, lans, endpoint in sites:
+        answers.append(f'\n[[site]]\nfqdn = "{fqdn}"\nlans = {json.dumps(lans)}\n')
+        if endpoint:
+            answers.append(f'endpoint = "{endpoint}"\n')
+    out.mkdir(parents=True, exist_ok=True)
+    answers_file = out.parent / f"{out.name}-answers.toml"
+    answers_file.write_text("".join(answers))
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = router_wg_main(["makeconf", "--answers", str(answers_file), "--out", str(out)])
+    assert code == 0, f"makeconf failed with {code}"
+    return {fqdn: out / fqdn for fqdn, _, _ in sites}
+
+
+def lab_bundles(out: Path, routers) -> dict[str, Path]:
+    return write_bundles(out, [(r.fqdn, r.lans, r.fqdn) for r in routers])
+
+
+# --- what the system tools say (never router-wg's own reader) ------------------------------
+
+
+def iptables_rules(router, iptables: str) -> list[str]:
+    """`iptables-save` without comments and counters."""
+    text = router.run([f"{iptables}-save"]).stdout
+    return [
+        line.split(" [", 1)[0] if line.startswith(":") else line
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    ]
+
+
+def routes(router) -> list[dict]:
+    return json.loads(router.run(["ip", "-j", "route", "show", "table", "all"]).stdout)
+
+
+def our_routes(router) -> list[str]:
+    return router.run(["ip", "route", "show", "proto", "0x57"]).stdout.splitlines()
+
+
+def wg_dump(router, ifname="wg0") -> list[list[str]]:
+    return [
+        line.split("\t") for line in router.run(["wg", "show", ifname, "dump"]).stdout.splitlines()
+    ]
+
+
+def wg_config_view(router, ifname="wg0") -> list[list[str]]:
+    """The dump without latest handshake and transfer counters (what start controls)."""
+    rows = wg_dump(router, ifname)
+    return [rows[0]] + sorted(row[:4] + row[7:] for row in rows[1:])
+
+
+def handshakes(router, ifname="wg0") -> dict[str, int]:
+    return {row[0]: int(row[4]) for row in wg_dump(router, ifname)[1:]}
+
+
+def ifindex(router, ifname="wg0") -> int:
+    return json.loads(router.run(["ip", "-j", "link", "show", ifname]).stdout)[0]["ifindex"]
+
+
+def links(router) -> list[str]:
+    return [x["ifname"] for x in json.loads(router.run(["ip", "-j", "link"]).stdout)]
+
+
+def crontab(router) -> str:
+    path = router.root / "etc" / "crontabs" / "root"
+    return path.read_text() if path.exists() else ""
+
+
+def start(router, bundle: Path, *extra: str, check=True):
+    return router.router_wg(*extra, "start", "--conf-dir", bundle, check=check)
+
+
+def plan(router, bundle: Path) -> str:
+    return router.router_wg("plan", "--conf-dir", bundle).stdout
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.2)

@@ -1,0 +1,171 @@
+"""start/stop/plan on lab routers, checked with the system tools.
+
+alpha (10.0.1.0/24) --+
+beta  (10.0.2.0/24) --+-- transit    WireGuard mesh wg0 over the underlay
+gamma (10.0.3.0/24) --+
+"""
+
+from __future__ import annotations
+
+import pytest
+from lab import names
+from scenarios.bundles import (
+    crontab,
+    handshakes,
+    ifindex,
+    iptables_rules,
+    lab_bundles,
+    links,
+    our_routes,
+    plan,
+    routes,
+    start,
+    wait_for,
+    wg_config_view,
+)
+
+pytestmark = pytest.mark.root
+
+FIRMWARE_RULES = """\
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -i lo -j ACCEPT
+-A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+COMMIT
+*nat
+:POSTROUTING ACCEPT [0:0]
+-A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE
+COMMIT
+"""
+
+
+@pytest.fixture(autouse=True)
+def iptables_backend(monkeypatch) -> str:
+    backend = names.iptables()
+    monkeypatch.setenv("ROUTER_WG_IPTABLES", backend)
+    return backend
+
+
+@pytest.fixture
+def mesh(lab, wireguard_impl, tmp_path):
+    routers = [
+        lab.add_router("alpha.example.net", ["10.0.1.0/24"]),
+        lab.add_router("beta.example.net", ["10.0.2.0/24"]),
+        lab.add_router("gamma.example.net", ["10.0.3.0/24"]),
+    ]
+    bundles = lab_bundles(tmp_path / "bundles", routers)
+    return routers, bundles
+
+
+def started(mesh):
+    routers, bundles = mesh
+    for router in routers:
+        start(router, bundles[router.fqdn])
+    alpha, beta, gamma = routers
+    for a, b in ((alpha, beta), (alpha, gamma), (beta, gamma)):
+        wait_for(
+            lambda a=a, b=b: a.lan_host.ping(b.lan_host_address, count=1),
+            15,
+            f"{a.fqdn} LAN -> {b.fqdn} LAN",
+        )
+    return routers, bundles
+
+
+def snapshot(router, iptables):
+    return (
+        iptables_rules(router, iptables),
+        routes(router),
+        wg_config_view(router),
+        ifindex(router),
+        crontab(router),
+    )
+
+
+def test_mesh_pings_cross_wireguard_and_a_second_start_is_a_noop(mesh, iptables_backend):
+    (alpha, beta, gamma), bundles = started(mesh)
+    before_bytes = alpha.link_counters("wg0")
+    assert alpha.lan_host.ping(beta.lan_host_address, count=5)
+    assert alpha.lan_host.ping(gamma.lan_host_address, count=5)
+    after_bytes = alpha.link_counters("wg0")
+    assert after_bytes[0] - before_bytes[0] >= 10 * 84  # echo replies came in over wg0
+    assert after_bytes[1] - before_bytes[1] >= 10 * 84
+    assert sorted(our_routes(alpha)) == ["10.0.2.0/24 dev wg0 ", "10.0.3.0/24 dev wg0 "]
+
+    before, shook = snapshot(alpha, iptables_backend), handshakes(alpha)
+    again = start(alpha, bundles[alpha.fqdn])
+    assert again.stdout == ""  # nothing done, nothing announced
+    assert snapshot(alpha, iptables_backend) == before
+    assert handshakes(alpha) == shook
+    for router in (alpha, beta, gamma):
+        assert plan(router, bundles[router.fqdn]) == ""
+
+
+def test_firewall_flush_then_start_restores_exactly_our_rules(mesh, iptables_backend):
+    (alpha, beta, _), bundles = started(mesh)
+    converged_rules = iptables_rules(alpha, iptables_backend)
+    index, shook = ifindex(alpha), handshakes(alpha)
+    # the firmware restarts its firewall: its own ruleset, none of our chains
+    alpha.run([f"{iptables_backend}-restore"], input=FIRMWARE_RULES)
+    assert not [r for r in iptables_rules(alpha, iptables_backend) if "RWG_" in r]
+    assert not alpha.lan_host.ping(beta.lan_host_address, count=1)  # policy DROP bites
+
+    done = start(alpha, bundles[alpha.fqdn])
+    assert all(line.startswith("[+] firewall ") for line in done.stdout.splitlines())
+    rules = iptables_rules(alpha, iptables_backend)
+    ours = [r for r in rules if "RWG_" in r]
+    assert len(ours) == len(set(ours))  # each rule, chain and jump exactly once
+    assert sorted(ours) == sorted(r for r in converged_rules if "RWG_" in r)
+    assert rules.index("-A INPUT -j RWG_INPUT") < rules.index("-A INPUT -i lo -j ACCEPT")
+    assert ifindex(alpha) == index  # the interface was not recreated
+    assert all(handshakes(alpha)[k] >= v for k, v in shook.items())
+    assert alpha.lan_host.ping(beta.lan_host_address, count=3)
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
+
+
+def test_stop_removes_everything_ours_and_keeps_the_users_identical_rule(mesh, iptables_backend):
+    (alpha, _, _), bundles = started(mesh)
+    user_rule = ["-A", "INPUT", "-i", "wg0", "-j", "ACCEPT"]  # same as one of ours
+    alpha.run([iptables_backend, *user_rule])
+    alpha.run([iptables_backend, "-t", "nat", "-A", "POSTROUTING", "-o", "wg0", "-j", "ACCEPT"])
+
+    alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])
+
+    rules = iptables_rules(alpha, iptables_backend)
+    assert not [r for r in rules if "RWG_" in r]
+    assert "-A INPUT -i wg0 -j ACCEPT" in rules
+    assert "-A POSTROUTING -o wg0 -j ACCEPT" in rules
+    assert "wg0" not in links(alpha)
+    assert our_routes(alpha) == []
+    assert "router-wg" not in crontab(alpha)
+    assert not list(alpha.socket_dir.glob("wg0*"))  # no userspace daemon socket left
+    # stop on a clean router is fine, and start again works
+    alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])
+    start(alpha, bundles[alpha.fqdn])
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
+
+
+def test_foreign_interface_with_our_name_is_refused_and_survives(
+    lab, wireguard_impl, tmp_path, iptables_backend
+):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    peer = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    bundles = lab_bundles(tmp_path / "bundles", [alpha, peer])
+    alpha.add_wireguard("wg0")
+    index, rules = ifindex(alpha), iptables_rules(alpha, iptables_backend)
+
+    refused = start(alpha, bundles[alpha.fqdn], check=False)
+    assert refused.returncode == 1
+    assert "wg0 exists but is not router-wg's" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    stopped = alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])
+    assert stopped.returncode == 0
+    assert ifindex(alpha) == index
+    assert iptables_rules(alpha, iptables_backend) == rules
+    assert our_routes(alpha) == [] and crontab(alpha) == ""
