@@ -1,0 +1,187 @@
+"""start under adversity: no module, SIGKILL, concurrency, a changed bundle, no DNS.
+Checked with the system tools."""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from lab import names
+from scenarios.bundles import (
+    crontab,
+    handshakes,
+    ifindex,
+    iptables_rules,
+    lab_bundles,
+    links,
+    our_routes,
+    plan,
+    start,
+    wait_for,
+    wg_dump,
+    write_bundles,
+)
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture(autouse=True)
+def iptables_backend(monkeypatch) -> str:
+    backend = names.iptables()
+    monkeypatch.setenv("ROUTER_WG_IPTABLES", backend)
+    return backend
+
+
+@pytest.fixture
+def pair(lab, wireguard_impl, tmp_path):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    return alpha, beta, lab_bundles(tmp_path / "bundles", [alpha, beta])
+
+
+def assert_converged_once(router, bundle, iptables):
+    """Exactly one of each of our objects, and nothing left to do."""
+    ours = [r for r in iptables_rules(router, iptables) if "RWG_" in r]
+    assert [r for r, n in collections.Counter(ours).items() if n > 1] == []
+    # 4 chain declarations; filter: 2 jumps + 4 rules; mangle: 1 + 2; nat: 1 + 1
+    assert len(ours) == 4 + 6 + 3 + 2
+    assert our_routes(router) == ["10.0.2.0/24 dev wg0 "]
+    assert crontab(router).count("# router-wg") == 1
+    assert links(router).count("wg0") == 1
+    assert plan(router, bundle) == ""
+
+
+def test_missing_module_without_userspace_fallback_changes_nothing(
+    pair, wireguard_impl, tmp_path, iptables_backend
+):
+    if wireguard_impl == "kernel":
+        pytest.skip("the kernel module is there: this simulates a firmware without it")
+    alpha, _, bundles = pair
+    shim = tmp_path / "bin"  # a PATH with wg and iptables, a failing modprobe, no wireguard-go
+    shim.mkdir()
+    (shim / "modprobe").write_text(
+        "#!/bin/sh\necho 'modprobe: module wireguard not found in modules.dep' >&2\nexit 1\n"
+    )
+    (shim / "modprobe").chmod(0o755)
+    for tool in ("wg", f"{iptables_backend}-save", f"{iptables_backend}-restore"):
+        (shim / tool).symlink_to(subprocess.check_output(["which", tool], text=True).strip())
+    before = (iptables_rules(alpha, iptables_backend), links(alpha), crontab(alpha))
+
+    argv = [
+        "env",
+        f"PATH={shim}",
+        sys.executable,
+        "-m",
+        "router_wg",
+        "--root",
+        alpha.root,
+        "start",
+        "--conf-dir",
+        bundles[alpha.fqdn],
+    ]
+    failed = alpha.run(argv, check=False)
+
+    assert failed.returncode == 1
+    assert "module wireguard not found in modules.dep" in failed.stderr  # the firmware's words
+    assert "install" in failed.stderr and "wireguard-go" in failed.stderr  # and a hint
+    assert "Traceback" not in failed.stderr
+    assert (iptables_rules(alpha, iptables_backend), links(alpha), crontab(alpha)) == before
+
+
+@pytest.mark.slow
+def test_start_killed_at_random_points_then_start_converges(pair, iptables_backend):
+    alpha, _, bundles = pair
+    bundle = bundles[alpha.fqdn]
+    rng = random.Random(4)
+    argv = [sys.executable, "-m", "router_wg", "--root", alpha.root, "start", "--conf-dir", bundle]
+    for _ in range(6):
+        child = alpha.popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 0.6))  # imports, observe, or somewhere in the apply
+        os.kill(child.pid, signal.SIGKILL)  # `ip netns exec` and the wrapper exec: it is python
+        child.wait()
+    start(alpha, bundle)
+    assert_converged_once(alpha, bundle, iptables_backend)
+
+
+@pytest.mark.slow
+def test_twenty_concurrent_starts_converge_without_duplicates(pair, iptables_backend):
+    alpha, _, bundles = pair
+    bundle = bundles[alpha.fqdn]
+    argv = [sys.executable, "-m", "router_wg", "--root", alpha.root, "start", "--conf-dir", bundle]
+    children = [
+        alpha.popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(20)
+    ]
+    results = [(c.wait(timeout=300), c.stderr.read()) for c in children]
+    assert [r for r in results if r[0] != 0] == []
+    assert_converged_once(alpha, bundle, iptables_backend)
+
+
+def test_changed_bundle_applies_only_the_difference(lab, wireguard_impl, tmp_path):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    gamma = lab.add_router("gamma.example.net", ["10.0.3.0/24"])
+    out = tmp_path / "bundles"
+    sites = [(r.fqdn, r.lans, r.fqdn) for r in (alpha, beta, gamma)]
+    bundles = write_bundles(out, sites)
+    for router in (alpha, beta, gamma):
+        start(router, bundles[router.fqdn])
+    for peer in (beta, gamma):
+        wait_for(
+            lambda p=peer: alpha.lan_host.ping(p.lan_host_address, count=1),
+            15,
+            f"alpha -> {peer.fqdn}",
+        )
+    beta_key = next(k for k in handshakes(alpha) if k in wg_dump(beta)[0][1])
+    shook, index = handshakes(alpha)[beta_key], ifindex(alpha)
+    rx_before = int(next(r for r in wg_dump(alpha) if r[0] == beta_key)[5])
+
+    # gamma leaves, delta (no router yet) joins, beta gets a second LAN
+    changed = [
+        sites[0],
+        (beta.fqdn, [*beta.lans, "10.0.12.0/24"], beta.fqdn),
+        ("delta.example.net", ["10.0.4.0/24"], None),
+    ]
+    bundles = write_bundles(out, changed)
+    done = start(alpha, bundles[alpha.fqdn]).stdout.splitlines()
+
+    assert done[0].startswith("[+] wireguard wg0: ")
+    assert "add peer delta.example.net" in done[0]
+    assert "remove peer" in done[0]
+    assert "peer beta.example.net: change allowed ips" in done[0]
+    assert sorted(done[1:]) == sorted(
+        [
+            "[+] add route 10.0.12.0/24 dev wg0",
+            "[+] add route 10.0.4.0/24 dev wg0",
+            f"[+] remove route 10.0.3.0/24 (ifindex {index})",
+        ]
+    )
+    assert handshakes(alpha)[beta_key] == shook  # beta's session untouched
+    assert int(next(r for r in wg_dump(alpha) if r[0] == beta_key)[5]) >= rx_before
+    assert ifindex(alpha) == index
+    assert alpha.lan_host.ping(beta.lan_host_address, count=2)
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
+
+
+def test_unresolvable_endpoint_leaves_that_peer_without_one(lab, wireguard_impl, tmp_path):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    sites = [(r.fqdn, r.lans, r.fqdn) for r in (alpha, beta)]
+    sites.append(("nowhere.example.net", ["10.0.9.0/24"], "nowhere.invalid"))
+    bundles = write_bundles(tmp_path / "bundles", sites)
+    start(beta, bundles[beta.fqdn])
+
+    began = time.monotonic()
+    done = start(alpha, bundles[alpha.fqdn])
+    assert time.monotonic() - began < 20  # resolution waits 3 s at most, plus the start itself
+    assert "nowhere.invalid:51820 does not resolve" in done.stderr
+    endpoints = {row[0]: row[2] for row in wg_dump(alpha)[1:]}
+    assert sorted(endpoints.values()) == ["(none)", f"{beta.underlay_address}:51820"]
+    wait_for(lambda: alpha.lan_host.ping(beta.lan_host_address, count=1), 15, "alpha -> beta")
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
