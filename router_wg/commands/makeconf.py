@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from router_wg.errors import EXIT_USAGE, ConfigError
+from router_wg.errors import EXIT_USAGE, ConfigError, UserError
 from router_wg.makeconf import build as steps
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS
 
@@ -87,7 +87,14 @@ def finish(out_dir: Path, answers, record) -> int:
         print(f"router-wg makeconf: note: {line}", file=sys.stderr)
     for line in result.warnings:
         print(f"router-wg makeconf: warning: {line}", file=sys.stderr)
-    removed = steps.write(out_dir, result, record)
+    try:
+        removed = steps.write(out_dir, result, record)
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise UserError(
+            f"cannot write {where}: {exc.strerror}; fix that and run makeconf again (each "
+            "file is replaced whole, and keys already in the record are kept)"
+        ) from None
     for line in removed:
         print(f"router-wg makeconf: {line}", file=sys.stderr)
     print(steps.report(out_dir, result))

@@ -58,6 +58,22 @@ class Terminal:
     def send_raw(self, data: bytes) -> None:
         os.write(self.fd, data)
 
+    def interrupt(self) -> None:
+        """Type Ctrl-C once the program waits in read(). Sent earlier, between printing the
+        prompt and reading, the signal is only noticed after the next input (a CPython race
+        no person is fast enough to hit)."""
+        self.wait_until_idle()
+        self.send_raw(b"\x03")
+
+    def wait_until_idle(self, samples: int = 4, timeout: float = 10) -> None:
+        """Until the child has been asleep for `samples` looks 50 ms apart."""
+        deadline, asleep = time.monotonic() + timeout, 0
+        while asleep < samples and time.monotonic() < deadline:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+            asleep = asleep + 1 if state == "S" else 0
+            time.sleep(0.05)
+
     def answer(self, prompt: str, line: str) -> None:
         self.expect(prompt)
         self.send(line)

@@ -196,3 +196,11 @@ def test_router_side_modules_do_not_load_makeconf_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_unwritable_output_folder_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    done = run_makeconf("--answers", EXAMPLE, "--out", tmp_path / "file" / "out")
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"router-wg makeconf: cannot write {tmp_path / 'file'}")
+    assert "Traceback" not in done.stderr

@@ -133,7 +133,10 @@ def test_abort_writes_nothing(wizard, tmp_path: Path, key: bytes) -> None:
     term = wizard(out)
     answer_settings(term)
     term.expect("name of its bundle folder): ")
-    term.send_raw(key)
+    if key == b"\x03":
+        term.interrupt()
+    else:
+        term.send_raw(key)
     assert term.wait() != 0
     assert "aborted; nothing written" in term.output and "Traceback" not in term.output
     assert not out.exists()
@@ -150,3 +153,32 @@ def test_declining_at_the_end_writes_nothing(wizard, tmp_path: Path) -> None:
     term.answer("? [Y/n]: ", "n")
     assert term.wait() == 1
     assert not out.exists()
+
+
+def test_rerun_changes_one_site_and_removes_another(wizard, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_makeconf("--answers", EXAMPLE, "--out", out).returncode == 0
+    before = {s["fqdn"]: s for s in tomllib.loads((out / "mesh.toml").read_text())["site"]}
+    term = wizard(out)
+    term.answer("[w]rite, [q]uit [w]: ", "c")
+    term.answer("Which site (", "beta.example.net")
+    term.answer("name of its bundle folder) [beta.example.net]: ", "")
+    term.answer("or 'behind NAT' [beta.example.net]: ", "")
+    term.answer("listen_port [51821]: ", "")
+    term.answer("separated by commas [10.0.2.0/24]: ", "10.0.2.0/24, 10.0.22.0/24")
+    term.answer("when left out) [192.168.100.2]: ", "")
+    term.answer("[w]rite, [q]uit [w]: ", "r")
+    term.answer("Which site (", "gamma.example.net")
+    term.expect("Removing gamma.example.net")
+    term.answer("[w]rite, [q]uit [w]: ", "w")
+    term.answer("2 bundles", "y")
+    assert term.wait() == 0, term.output
+    after = {s["fqdn"]: s for s in tomllib.loads((out / "mesh.toml").read_text())["site"]}
+    assert sorted(after) == ["alpha.example.net", "beta.example.net"]
+    assert after["beta.example.net"]["lans"] == ["10.0.2.0/24", "10.0.22.0/24"]
+    for fqdn in after:
+        for field in ("private_key", "public_key", "tunnel_address"):
+            assert after[fqdn][field] == before[fqdn][field]
+    assert not (out / "gamma.example.net").exists()
+    alpha = load_site(out / "alpha.example.net")
+    assert [str(n) for n in alpha.peers[0].lans] == ["10.0.2.0/24", "10.0.22.0/24"]
