@@ -204,3 +204,26 @@ def test_an_unwritable_output_folder_is_a_message_not_a_traceback(tmp_path: Path
     assert done.returncode == 1
     assert done.stderr.startswith(f"router-wg makeconf: cannot write {tmp_path / 'file'}")
     assert "Traceback" not in done.stderr
+
+
+def test_new_interface_and_tunnel_network_replace_the_old_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_makeconf("--answers", EXAMPLE, "--out", out).returncode == 0
+    keys_before = keys_of(record(out))[0]
+    changed = tmp_path / "v6.toml"
+    changed.write_text(
+        EXAMPLE.read_text()
+        .replace('interface = "wg0"', 'interface = "wg1"')
+        .replace('"192.168.100.0/24"', '"fd00:100::/64"')
+    )
+    done = run_makeconf("--answers", changed, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "192.168.100.1 no longer fits" in done.stderr
+    assert sorted(p.name for p in (out / "alpha.example.net").iterdir()) == ["wg.conf", "wg1.conf"]
+    alpha = load_site(out / "alpha.example.net")
+    assert (str(alpha.tunnel_address), alpha.tunnel_prefix) == ("fd00:100::1", 64)
+    assert (
+        "AllowedIPs = fd00:100::2/128, 10.0.2.0/24\n"
+        in (out / "alpha.example.net" / "wg1.conf").read_text()
+    )
+    assert keys_of(record(out))[0] == keys_before
