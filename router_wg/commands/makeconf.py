@@ -9,13 +9,19 @@ from pathlib import Path
 from router_wg.errors import EXIT_USAGE, ConfigError, UserError
 from router_wg.makeconf import build as steps
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS
+from router_wg.render import toml
 
 DEFAULT_OUT = Path("/tmp/wireguard")
 
 
 def _fields_help() -> str:
     def lines(options):
-        return "\n".join(f"  {o.name:<19}{o.help} (e.g. {o.example})" for o in options)
+        def need(option):
+            if option.required:
+                return "required"
+            return "optional" if option.default is None else f"default {toml.value(option.default)}"
+
+        return "\n".join(f"  {o.name:<19}{o.help} ({need(o)}; e.g. {o.example})" for o in options)
 
     return (
         "The mesh file (TOML):\n[mesh]\n"
@@ -26,7 +32,10 @@ def _fields_help() -> str:
         "OUT/<fqdn>/<interface>.conf (for wg setconf, 0600) and OUT/<fqdn>/wg.conf.\n"
         "An existing OUT/mesh.toml is kept up to date: keys, preshared keys and tunnel\n"
         "addresses already in it stay; sites no longer listed are removed with their keys.\n"
-        "Exit codes: 0 written, 2 usage, 3 invalid mesh file (nothing written)."
+        "Sites keep the order of the file, and so do the peers in every bundle. Two sites\n"
+        "that neither has an endpoint get no WireGuard link (a warning says so).\n"
+        "Exit codes: 0 written, 1 could not write, 2 usage, 3 invalid mesh file (nothing\n"
+        "written)."
     )
 
 

@@ -79,14 +79,14 @@ MESH_OPTIONS: tuple[Option, ...] = (
     Option(
         "fallback_network",
         str,
-        "wide route the fallback VPN (tinc) carries; every LAN must lie inside it (optional)",
+        "wide route the fallback VPN (tinc) carries; every LAN must lie inside it",
         '"10.0.0.0/16"',
         fields.network,
     ),
     Option(
         "fallback_interface",
         str,
-        "interface that carries the fallback route (optional)",
+        "interface that carries the fallback route",
         '"tinc"',
         fields.interface,
     ),
@@ -98,7 +98,7 @@ MESH_OPTIONS: tuple[Option, ...] = (
         fields.keepalive,
         default=25,
     ),
-    Option("mtu", int, "MTU of the WireGuard interface (optional)", "1420", fields.mtu),
+    Option("mtu", int, "MTU of the WireGuard interface", "1420", fields.mtu),
 )
 
 SITE_OPTIONS: tuple[Option, ...] = (

@@ -32,9 +32,9 @@ def answer_settings(term: Terminal, *, port: str = "") -> None:
     term.answer("every router listens on [51820]: ", port)
     term.answer("tunnel addresses [192.168.100.0/24]: ", "")
     term.answer("empty for none: ", "10.0.0.0/16")
-    term.answer("fallback route (optional) [tinc]: ", "")
+    term.answer("fallback route [tinc]: ", "")
     term.answer("behind NAT [25]: ", "")
-    term.answer("(optional) [1420]: ", "")
+    term.answer("WireGuard interface [1420]: ", "")
 
 
 def answer_site(term: Terminal, fqdn: str, endpoint: str, lans: str, address: str = "") -> None:
@@ -79,7 +79,7 @@ def test_bad_answers_are_asked_again(wizard, tmp_path: Path) -> None:
         ("tunnel addresses [192.168.100.0/24]: ", ""),
         ("empty for none: ", ""),
         ("behind NAT [25]: ", ""),
-        ("(optional) [1420]: ", ""),
+        ("WireGuard interface [1420]: ", ""),
     ]:
         term.answer(prompt, line)
     answer_site(term, "alpha.example.net", "", "10.0.1.0/24")
