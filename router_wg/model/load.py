@@ -42,7 +42,7 @@ def load_mesh(text: str, file: str, *, minimum_sites: int = 2) -> Mesh:
         if key not in _TOP_LEVEL:
             reader.fail("top level", key, "is not a mesh file section; use [mesh], [[site]]")
     mesh_table = reader.table(data, "mesh", "[mesh]")
-    settings_values = reader.fields(mesh_table, MESH_OPTIONS, "[mesh]")
+    settings_values = reader.read_fields(mesh_table, MESH_OPTIONS, "[mesh]")
     sites = tuple(
         _read_site(reader, index, table)
         for index, table in enumerate(reader.array(data, "site", "[[site]]"))
@@ -69,7 +69,7 @@ def site_where(index: int, table: dict[str, Any]) -> str:
 
 def _read_site(reader: _Reader, index: int, table: dict[str, Any]) -> Site:
     where = site_where(index, table)
-    values = reader.fields(table, SITE_OPTIONS + SITE_KEY_OPTIONS, where)
+    values = reader.read_fields(table, SITE_OPTIONS + SITE_KEY_OPTIONS, where)
     if values.get("public_key") and not values.get("private_key"):
         reader.fail(
             where,
@@ -84,7 +84,7 @@ def _read_pairs(reader: _Reader, tables: list[dict[str, Any]]) -> dict[tuple[str
     preshared: dict[tuple[str, str], str] = {}
     for index, table in enumerate(tables):
         where = f"pair #{index + 1}"
-        values = reader.fields(table, PAIR_OPTIONS, where)
+        values = reader.read_fields(table, PAIR_OPTIONS, where)
         names = values.get("sites")
         if names is None:
             continue
@@ -137,7 +137,7 @@ class _Reader:
             return []
         return value
 
-    def fields(self, table: dict, options: tuple[Option, ...], where: str) -> dict[str, Any]:
+    def read_fields(self, table: dict, options: tuple[Option, ...], where: str) -> dict[str, Any]:
         """The parsed values of the fields present (or defaulted); problems for the rest."""
         known = {option.name for option in options}
         for key in table:
