@@ -1,1 +1,12 @@
-"""The lab: emulated routers in network namespaces, for the host tier and the ARM guest."""
+"""The lab: emulated routers in network namespaces, for the host tier and the ARM guest.
+
+See /work/notes/LAB_API.md for the contract; tests get the pieces through the fixtures in
+`lab.plugin` (`namespace`, `lab`, `wireguard_impl`).
+"""
+
+from lab.commands import CommandFailed
+from lab.namespace import PING_PACKET_BYTES, Echoes, Namespace
+from lab.router import Router
+from lab.underlay import Lab
+
+__all__ = ["PING_PACKET_BYTES", "CommandFailed", "Echoes", "Lab", "Namespace", "Router"]

@@ -1,0 +1,121 @@
+"""tinc 1.0 joining every router of a lab: the slow VPN that WireGuard falls back to.
+
+Per router, in its scratch folder `tinc/`: tinc.conf (router mode, ConnectTo every router
+that can be dialled), hosts/<node> for every router (Address, or TCPOnly for a router behind
+NAT; Subnet = its LANs and its tinc address; its RSA public key), and a tinc-up that adds ONE
+route, for the whole fallback network. WireGuard's per-LAN routes are narrower, so they win
+while they exist; remove one and the kernel falls back to tinc by itself.
+
+tinc-up also gives the tinc link an address of its own, 100.64.0.N/24 (router N), away from
+the LANs. Traffic a router sends itself over tinc leaves with that source (the kernel picks
+the outgoing link's address), and the answer comes back over tinc whatever WireGuard routes
+exist for the LANs. A LAN address there would not do: while the far end still had a
+WireGuard route for our LAN, it would answer through wg0, and a ping bound to the tinc link
+never sees that answer. Forwarded LAN traffic keeps its own source either way.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab import names
+from lab.commands import run
+
+if TYPE_CHECKING:
+    from lab.router import Router
+
+TINC_PORT = 655  # TCP for the meta connection, UDP for packets
+KEY_BITS = 1024  # plenty for a test, and quick under ARM emulation
+READY_TIMEOUT = 60.0
+TINC_LINK_NETWORK = "100.64.0.0/24"  # shared address space (RFC 6598), far from mesh and underlay
+
+
+def node_name(fqdn: str) -> str:
+    """tinc names allow only letters, digits and underscores."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", fqdn)
+
+
+def config_dir(router: Router) -> Path:
+    return router.workdir / "tinc"
+
+
+def tinc_address(router: Router) -> str:
+    """The router's own address on its tinc link."""
+    return str(ipaddress.ip_network(TINC_LINK_NETWORK).network_address + router.index)
+
+
+def start(routers: list[Router], fallback_network: str, interface: str) -> None:
+    names.require("tincd")
+    fallback = ipaddress.ip_network(fallback_network)
+    for router in routers:
+        _configure(router, routers, fallback, interface)
+    for router in routers:  # every node needs every other node's host file (its key)
+        own = (config_dir(router) / "hosts" / node_name(router.fqdn)).read_text()
+        for other in routers:
+            if other is not router:
+                (config_dir(other) / "hosts" / node_name(router.fqdn)).write_text(own)
+    for router in routers:
+        _launch(router)
+    _wait_ready(routers, interface)
+
+
+def _configure(router: Router, routers: list[Router], fallback, interface: str) -> None:
+    conf = config_dir(router)
+    (conf / "hosts").mkdir(parents=True)
+    dialled = [r for r in routers if r is not router and not r.nat]
+    settings = [
+        f"Name = {node_name(router.fqdn)}",
+        f"Interface = {interface}",
+        "Mode = router",
+        "AddressFamily = ipv4",
+        *(f"ConnectTo = {node_name(r.fqdn)}" for r in dialled),
+    ]
+    (conf / "tinc.conf").write_text("\n".join(settings) + "\n")
+    # behind NAT nobody can send it the first UDP packet: tinc 1.0's answer is TCPOnly
+    host = ["TCPOnly = yes"] if router.nat else [f"Address = {router.underlay_address}"]
+    host += [f"Subnet = {lan}" for lan in router.lans] + [f"Subnet = {tinc_address(router)}/32"]
+    (conf / "hosts" / node_name(router.fqdn)).write_text("\n".join(host) + "\n")
+    up = conf / "tinc-up"
+    prefix = ipaddress.ip_network(TINC_LINK_NETWORK).prefixlen
+    up.write_text(
+        "#!/bin/sh\n"
+        "# one wide route: WireGuard's narrower per-LAN routes win while they exist\n"
+        'ip link set "$INTERFACE" up\n'
+        f'ip address add {tinc_address(router)}/{prefix} dev "$INTERFACE"\n'
+        f'ip route add {fallback} dev "$INTERFACE"\n'
+    )
+    up.chmod(0o755)
+    # appends the public key to hosts/<Name>; empty stdin accepts the default file names
+    run(router.label, ["tincd", "-c", conf, f"-K{KEY_BITS}"])
+
+
+def _launch(router: Router) -> None:
+    conf = config_dir(router)
+    with open(router.workdir / "tincd.log", "w") as log:
+        router.popen(
+            ["tincd", "-c", conf, "-D", "-d1", f"--pidfile={conf / 'tinc.pid'}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_ready(routers: list[Router], interface: str) -> None:
+    """Ready when each router pings the next one's tinc address: a ring, so every node has
+    sent and answered over tinc (with two or three routers, every pair has exchanged keys)."""
+    if len(routers) < 2:
+        return
+    deadline = time.monotonic() + READY_TIMEOUT
+    for router, target in zip(routers, routers[1:] + routers[:1], strict=True):
+        while not router.ping(tinc_address(target), count=1):
+            if time.monotonic() > deadline:
+                logs = {r.label: (r.workdir / "tincd.log").read_text()[-2000:] for r in routers}
+                raise RuntimeError(
+                    f"tinc not ready after {READY_TIMEOUT:g} s: {router.label} cannot reach "
+                    f"{tinc_address(target)} over {interface}; tincd logs: {logs}"
+                )
+            time.sleep(0.2)
