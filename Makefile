@@ -70,3 +70,82 @@ bench: venv ## benchmarks that print figures
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# --- packaging ---
+# make install DESTDIR=DIR [PLATFORM=freshtomato|openwrt]: the files as on the router (both
+#   platforms unless PLATFORM picks one). files/LAYOUT.md lists every path, in short:
+#   FreshTomato  DIR/jffs/router-wg/{router-wg.sh,INSTALL.txt,lib/{router_wg,pyroute2}}
+#   OpenWrt      DIR/etc/init.d/router-wg, DIR/etc/hotplug.d/iface/95-router-wg,
+#                DIR/etc/router-wg/ (the bundle), DIR/usr/bin/router-wg,
+#                DIR/usr/share/router-wg/{router-wg.sh,lib/{router_wg,pyroute2}}
+# make ipk:  PKG_OUT/router-wg_VERSION_all.ipk, the OpenWrt layout for opkg; the outer archive
+#   is a gzip'd tar as OpenWrt's (and Entware's) ipkg-build makes it.
+# make dist: PKG_OUT/router-wg-VERSION.tar.gz, the FreshTomato folder, unpacked in /jffs.
+# The lib/ folders hold pure Python only (router_wg, pyroute2 from its wheel): no compiler on
+# the router. Archives are reproducible: sorted, 0:0, dated SOURCE_DATE_EPOCH (the last
+# commit), no bytecode.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+PKG_OUT ?= out
+PLATFORM ?= freshtomato openwrt
+PYROUTE2_VERSION := 0.9.7
+PYROUTE2_WHEEL := out/wheels/pyroute2-$(PYROUTE2_VERSION)-py3-none-any.whl
+PYROUTE2_SHA256 := 01a2a3afe565a6acb0a0d5d8ac86c9682b6564407e3d9589070191ae94b737e8
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+REPRO_TAR := tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner \
+	--mtime=@$(SOURCE_DATE_EPOCH)
+
+.PHONY: install install-freshtomato install-openwrt ipk dist
+
+install: ## the files as on the router: DESTDIR=DIR [PLATFORM=freshtomato|openwrt]
+	$(if $(DESTDIR),,$(error give the router's root as a folder: make install DESTDIR=DIR))
+	$(foreach p,$(PLATFORM),$(MAKE) --no-print-directory install-$(p) DESTDIR=$(DESTDIR);)
+
+install-freshtomato: $(PYROUTE2_WHEEL)
+	install -d -m 755 $(DESTDIR)/jffs/router-wg
+	install -m 755 files/jffs/router-wg/router-wg.sh $(DESTDIR)/jffs/router-wg/
+	install -m 644 files/jffs/router-wg/INSTALL.txt $(DESTDIR)/jffs/router-wg/
+	$(call install_lib,$(DESTDIR)/jffs/router-wg/lib)
+
+install-openwrt: $(PYROUTE2_WHEEL)
+	install -d -m 755 $(DESTDIR)/etc/init.d $(DESTDIR)/etc/hotplug.d/iface \
+		$(DESTDIR)/usr/bin $(DESTDIR)/usr/share/router-wg
+	install -d -m 700 $(DESTDIR)/etc/router-wg
+	install -m 755 files/etc/init.d/router-wg $(DESTDIR)/etc/init.d/
+	install -m 644 files/etc/hotplug.d/iface/95-router-wg $(DESTDIR)/etc/hotplug.d/iface/
+	install -m 755 files/usr/bin/router-wg $(DESTDIR)/usr/bin/
+	install -m 755 files/jffs/router-wg/router-wg.sh $(DESTDIR)/usr/share/router-wg/
+	$(call install_lib,$(DESTDIR)/usr/share/router-wg/lib)
+
+# $(1)/router_wg from this tree without bytecode, and pyroute2 unpacked from its wheel.
+define install_lib
+	rm -rf $(1) && install -d -m 755 $(1)
+	tar -cf - --exclude=__pycache__ --exclude='*.pyc' router_wg | tar -xf - -C $(1)
+	python3 -m zipfile -e $(PYROUTE2_WHEEL) $(1)
+	chmod -R u=rwX,go=rX $(1)
+endef
+
+$(PYROUTE2_WHEEL): | $(VENV)/.installed
+	$(PY) -m pip download -q --no-deps --only-binary=:all: pyroute2==$(PYROUTE2_VERSION) -d $(@D)
+	echo "$(PYROUTE2_SHA256)  $@" | sha256sum -c --quiet || { rm -f $@; exit 1; }
+
+ipk: ## OpenWrt package: PKG_OUT/router-wg_VERSION_all.ipk
+	rm -rf $(PKG_OUT)/ipk
+	$(MAKE) --no-print-directory install PLATFORM=openwrt DESTDIR=$(PKG_OUT)/ipk/data
+	install -d -m 755 $(PKG_OUT)/ipk/control
+	install -m 755 files/CONTROL/postinst files/CONTROL/prerm $(PKG_OUT)/ipk/control/
+	size=$$(cd $(PKG_OUT)/ipk/data && $(REPRO_TAR) -cf - . | wc -c); \
+	sed -e 's/@VERSION@/$(VERSION)/' -e "s/@INSTALLED_SIZE@/$$size/" files/CONTROL/control \
+		> $(PKG_OUT)/ipk/control/control
+	cd $(PKG_OUT)/ipk/data && $(REPRO_TAR) -cf - . | gzip -9n > ../data.tar.gz
+	cd $(PKG_OUT)/ipk/control && $(REPRO_TAR) -cf - . | gzip -9n > ../control.tar.gz
+	echo 2.0 > $(PKG_OUT)/ipk/debian-binary
+	chmod 644 $(PKG_OUT)/ipk/control/control $(PKG_OUT)/ipk/*.tar.gz $(PKG_OUT)/ipk/debian-binary
+	cd $(PKG_OUT)/ipk && $(REPRO_TAR) -cf - ./debian-binary ./data.tar.gz ./control.tar.gz \
+		| gzip -9n > ../router-wg_$(VERSION)_all.ipk
+	@ls -l $(PKG_OUT)/router-wg_$(VERSION)_all.ipk
+
+dist: ## FreshTomato archive for /jffs: PKG_OUT/router-wg-VERSION.tar.gz
+	rm -rf $(PKG_OUT)/dist
+	$(MAKE) --no-print-directory install PLATFORM=freshtomato DESTDIR=$(PKG_OUT)/dist
+	cd $(PKG_OUT)/dist/jffs && $(REPRO_TAR) -cf - router-wg | gzip -9n > ../../router-wg-$(VERSION).tar.gz
+	@ls -l $(PKG_OUT)/router-wg-$(VERSION).tar.gz
