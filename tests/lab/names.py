@@ -85,9 +85,12 @@ def remove_namespace(namespace: str) -> None:
 def sweep_stale_once() -> None:
     """Remove what runs that died without cleaning up left behind (once per process)."""
     global _swept
-    if _swept:
-        return
-    _swept = True
+    if not _swept:
+        _swept = True
+        sweep_stale()
+
+
+def sweep_stale() -> None:
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
     names = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
     names |= {p.name for p in NETNS_ETC.glob("rwg*")}

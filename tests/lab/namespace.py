@@ -35,6 +35,7 @@ PING_PACKET_BYTES = 84  # an IPv4 echo with ping's default 56-byte payload, as l
 
 
 ECHO_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+ROUND_TRIPS = re.compile(r"min/avg/max\S* = ([\d.]+)/")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,12 @@ class Echoes:
 
     def __str__(self) -> str:
         return f"ping {self.address}: {self.received}/{self.sent} answered"
+
+    @property
+    def fastest_ms(self) -> float | None:
+        """The shortest round trip, from ping's summary line (None when nothing came back)."""
+        summary = ROUND_TRIPS.search(self.output)
+        return float(summary.group(1)) if summary else None
 
 
 class Namespace:
