@@ -1,0 +1,100 @@
+"""The dist wrapper driving real routers of the lab: start, check, the Firewall hook path
+after the firmware flushed the firewall, stop. Runs in the ARM guest with the kernel module
+and on the host with wireguard-go, wherever the lab fixtures do.
+
+alpha (10.0.1.0/24) --+-- transit -- beta (10.0.2.0/24)     WireGuard wg0 over the underlay
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from lab import names
+from pkgtools import BARE_PYTHON, VERSION, bare_python, router_bin
+from scenarios.bundles import ifindex, iptables_rules, lab_bundles, links, wait_for
+
+pytestmark = pytest.mark.root
+
+BUSYBOX = shutil.which("busybox") or "busybox"
+# The firmware's own rules after a firewall restart: policy DROP, none of ours.
+FIRMWARE_RULES = """\
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -i lo -j ACCEPT
+-A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
+COMMIT
+"""
+
+
+class Installed:
+    """The dist folder unpacked into a router's own /jffs, its bundle beside the wrapper."""
+
+    def __init__(self, router, built, bundle, tmp_path, iptables):
+        self.router = router
+        jffs = tmp_path / router.fqdn / "jffs"
+        jffs.mkdir(parents=True)
+        archive = built / f"router-wg-{VERSION}.tar.gz"
+        subprocess.run([BUSYBOX, "tar", "-xzf", str(archive), "-C", str(jffs)], check=True)
+        self.folder = jffs / "router-wg"
+        for bundle_file in bundle.iterdir():
+            shutil.copy(bundle_file, self.folder)
+        self.syslog = tmp_path / router.fqdn / "syslog"
+        tools = router_bin(tmp_path / router.fqdn / "bin", self.syslog)
+        python = bare_python(tmp_path / router.fqdn / "python3")
+        self.env = [
+            f"PATH={tools}:/usr/sbin:/usr/bin:/sbin:/bin",
+            f"ROUTER_WG_ROOT={router.root}",
+            f"ROUTER_WG_PYTHON={python}",
+            f"ROUTER_WG_IPTABLES={iptables}",
+            "ROUTER_WG_BOOT_WAIT=20",
+        ]
+
+    def run(self, verb):
+        argv = ["env", "-u", "PYTHONPATH", *self.env, BUSYBOX, "sh"]
+        return self.router.run([*argv, str(self.folder / "router-wg.sh"), verb], check=False)
+
+    def logged(self):
+        return self.syslog.read_text() if self.syslog.exists() else ""
+
+
+def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
+    lab, wireguard_impl, built, tmp_path
+):
+    if not BARE_PYTHON.exists():
+        pytest.skip(f"{BARE_PYTHON} is missing")
+    iptables = names.iptables()
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    bundles = lab_bundles(tmp_path / "bundles", [alpha, beta])
+    on = {r: Installed(r, built, bundles[r.fqdn], tmp_path, iptables) for r in (alpha, beta)}
+
+    for router in (alpha, beta):
+        done = on[router].run("start")
+        assert done.returncode == 0, done.stderr
+        assert "start: done" in on[router].logged()
+    wait_for(lambda: alpha.lan_host.ping(beta.lan_host_address, count=1), 15, "alpha -> beta")
+    if (on[alpha].folder / "lib" / "router_wg" / "commands" / "check.py").exists():
+        done = on[alpha].run("check")  # (the check verb is still being written)
+        assert done.returncode == 0, done.stderr
+
+    # the firmware restarts its firewall, then runs the hook line's command
+    index = ifindex(alpha)
+    alpha.run([f"{iptables}-restore"], input=FIRMWARE_RULES)
+    assert not alpha.lan_host.ping(beta.lan_host_address, count=1)
+    done = on[alpha].run("boot")
+    assert done.returncode == 0, on[alpha].logged()
+    assert "boot: start ended with exit 0" in on[alpha].logged()
+    assert "-A INPUT -j RWG_INPUT" in iptables_rules(alpha, iptables)
+    assert ifindex(alpha) == index  # the tunnel was not bounced
+    assert alpha.lan_host.ping(beta.lan_host_address, count=3)
+
+    for router in (alpha, beta):
+        done = on[router].run("stop")
+        assert done.returncode == 0, done.stderr
+        assert "wg0" not in links(router)
+        assert not [r for r in iptables_rules(router, iptables) if "RWG_" in r]
