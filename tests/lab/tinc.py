@@ -17,6 +17,7 @@ never sees that answer. Forwarded LAN traffic keeps its own source either way.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import subprocess
 import time
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 TINC_PORT = 655  # TCP for the meta connection, UDP for packets
 KEY_BITS = 1024  # plenty for a test, and quick under ARM emulation
 READY_TIMEOUT = 60.0
+# node name -> (private key file, public key block): RSA keys are slow under ARM emulation,
+# so a session makes one per node name and every lab of that session reuses it
+_keys: dict[str, tuple[str, str]] = {}
 TINC_LINK_NETWORK = "100.64.0.0/24"  # shared address space (RFC 6598), far from mesh and underlay
 
 
@@ -59,7 +63,7 @@ def start(routers: list[Router], fallback_network: str, interface: str) -> None:
         for other in routers:
             if other is not router:
                 (config_dir(other) / "hosts" / node_name(router.fqdn)).write_text(own)
-    for router in routers:
+    for router in routers:  # one by one: a dial to a tincd not yet listening waits 5 s
         _launch(router)
     _wait_ready(routers, interface)
 
@@ -80,6 +84,7 @@ def _configure(router: Router, routers: list[Router], fallback, interface: str) 
     host = ["TCPOnly = yes"] if router.nat else [f"Address = {router.underlay_address}"]
     host += [f"Subnet = {lan}" for lan in router.lans] + [f"Subnet = {tinc_address(router)}/32"]
     (conf / "hosts" / node_name(router.fqdn)).write_text("\n".join(host) + "\n")
+    _install_keys(router, conf)
     up = conf / "tinc-up"
     prefix = ipaddress.ip_network(TINC_LINK_NETWORK).prefixlen
     up.write_text(
@@ -90,18 +95,39 @@ def _configure(router: Router, routers: list[Router], fallback, interface: str) 
         f'ip route add {fallback} dev "$INTERFACE"\n'
     )
     up.chmod(0o755)
-    # appends the public key to hosts/<Name>; empty stdin accepts the default file names
-    run(router.label, ["tincd", "-c", conf, f"-K{KEY_BITS}"])
+
+
+def _install_keys(router: Router, conf: Path) -> None:
+    name = node_name(router.fqdn)
+    host_file, private_file = conf / "hosts" / name, conf / "rsa_key.priv"
+    if name not in _keys:
+        # appends the public key to hosts/<Name>; empty stdin accepts the default file names
+        run(router.label, ["tincd", "-c", conf, f"-K{KEY_BITS}"])
+        public = host_file.read_text().partition("-----BEGIN")[1:]
+        _keys[name] = (private_file.read_text(), "".join(public))
+        return
+    private, public = _keys[name]
+    fd = os.open(private_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(private)
+    with open(host_file, "a") as out:
+        out.write(public)
 
 
 def _launch(router: Router) -> None:
-    conf = config_dir(router)
-    with open(router.workdir / "tincd.log", "w") as log:
-        router.popen(
+    """Start tincd and wait for its "Ready" (listening, tinc-up done), bounded."""
+    conf, log_path = config_dir(router), router.workdir / "tincd.log"
+    with open(log_path, "w") as log:
+        daemon = router.popen(
             ["tincd", "-c", conf, "-D", "-d1", f"--pidfile={conf / 'tinc.pid'}"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "\nReady\n" not in log_path.read_text():
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{router.label}: tincd did not start: {log_path.read_text()}")
+        time.sleep(0.02)
 
 
 def _wait_ready(routers: list[Router], interface: str) -> None:
