@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from router_wg.errors import EXIT_USAGE, ConfigError, UserError
-from router_wg.makeconf import build as steps
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS
 from router_wg.render import toml
 
@@ -75,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         from router_wg.makeconf.wizard import Wizard
 
         return Wizard(out_dir).run()
+    from router_wg.makeconf import build as steps  # cryptography and jinja2: only here
+
     problems = []  # report the answers' and the record's problems together
     try:
         answers = steps.read_mesh_file(args.answers)
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
 def finish(out_dir: Path, answers, record) -> int:
     """Build, write and report; shared with the wizard."""
+    from router_wg.makeconf import build as steps
+
     result = steps.build(answers, record)
     for line in result.merged.notes:
         print(f"router-wg makeconf: note: {line}", file=sys.stderr)

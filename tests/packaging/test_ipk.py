@@ -173,12 +173,6 @@ def test_router_commands_run_from_the_package_without_makeconf_libraries(router_
     assert list((root / "tmp" / "router-wg" / "pycache").rglob("*.pyc"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="top-level --help imports every verb, and commands/makeconf.py imports cryptography "
-    "at module level (router_wg.makeconf.build -> keys); reported to the lead",
-)
 def test_top_level_help_runs_from_the_package(router_root):
     root, env = router_root
     done = run_wrapper(root, env, "--help")
