@@ -13,7 +13,7 @@ TESTS   ?=
 # Debian packages the project needs on the machine that builds and tests it.
 HOST_PACKAGES := python3-venv iproute2 iptables wireguard-tools wireguard-go tinc \
 	iputils-ping procps kmod util-linux busybox e2fsprogs \
-	qemu-system-arm qemu-user-static mmdebstrap arch-test binfmt-support
+	qemu-system-arm qemu-user-static mmdebstrap arch-test binfmt-support shellcheck
 
 .PHONY: help setup deps venv lint unit host-test qemu-test test demo bench clean
 
@@ -41,9 +41,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-lint: venv ## ruff over the code and the tests
+SHELL_SCRIPTS := files/jffs/router-wg/router-wg.sh files/etc/init.d/router-wg \
+	files/etc/hotplug.d/iface/95-router-wg files/usr/bin/router-wg \
+	files/CONTROL/postinst files/CONTROL/prerm .ci/run
+
+lint: venv ## ruff over the code and the tests, shellcheck over the router's scripts
 	$(PY) -m ruff check router_wg tests
 	$(PY) -m ruff format --check router_wg tests
+	shellcheck $(SHELL_SCRIPTS)
 
 unit: venv ## the pure layers, no root needed
 	$(PYTEST) -q --junitxml=out/junit-unit.xml tests/unit
