@@ -30,6 +30,7 @@ def run(args) -> int:
     resolved = resolve_for(wg_config)  # before the lock: it may wait for DNS
     system = System(paths)
     try:
+        system.netlink  # noqa: B018 (import pyroute2 and open the socket before the lock)
         with lock.held(paths):
             desired = build_desired(site, wg_config, paths, conf_dir, resolved)
             observed = observe(system, site.interface, desired.rp_filter)

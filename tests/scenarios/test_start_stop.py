@@ -64,8 +64,20 @@ def mesh(lab, wireguard_impl, tmp_path):
     return routers, bundles
 
 
-def started(mesh):
+def started(mesh, iptables=None):
     routers, bundles = mesh
+    if iptables:  # plan on a bare router lists the whole start, and changes nothing
+        alpha = routers[0]
+        before = (iptables_rules(alpha, iptables), routes(alpha), links(alpha), crontab(alpha))
+        planned = plan(alpha, bundles[alpha.fqdn]).splitlines()
+        assert "create interface wg0 and mark it ours" in planned[:2]  # after loading the module
+        assert len(planned) > 10
+        assert (
+            iptables_rules(alpha, iptables),
+            routes(alpha),
+            links(alpha),
+            crontab(alpha),
+        ) == before
     for router in routers:
         start(router, bundles[router.fqdn])
     alpha, beta, gamma = routers
@@ -89,7 +101,7 @@ def snapshot(router, iptables):
 
 
 def test_mesh_pings_cross_wireguard_and_a_second_start_is_a_noop(mesh, iptables_backend):
-    (alpha, beta, gamma), bundles = started(mesh)
+    (alpha, beta, gamma), bundles = started(mesh, iptables_backend)
     before_bytes = alpha.link_counters("wg0")
     assert alpha.lan_host.ping(beta.lan_host_address, count=5)
     assert alpha.lan_host.ping(gamma.lan_host_address, count=5)
