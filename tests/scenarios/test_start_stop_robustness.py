@@ -185,3 +185,40 @@ def test_unresolvable_endpoint_leaves_that_peer_without_one(lab, wireguard_impl,
     assert sorted(endpoints.values()) == ["(none)", f"{beta.underlay_address}:51820"]
     wait_for(lambda: alpha.lan_host.ping(beta.lan_host_address, count=1), 15, "alpha -> beta")
     assert plan(alpha, bundles[alpha.fqdn]) == ""
+
+
+def test_failure_halfway_rolls_back_what_this_start_did(pair, tmp_path, iptables_backend):
+    alpha, _, bundles = pair
+    shim = tmp_path / "bin"  # everything real, except an iptables-restore that fails
+    shim.mkdir()
+    for tool in ("wg", "wireguard-go", "modprobe", f"{iptables_backend}-save"):
+        found = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        if found:
+            (shim / tool).symlink_to(found)
+    (shim / f"{iptables_backend}-restore").write_text(
+        "#!/bin/sh\necho 'iptables-restore: line 3 failed' >&2\nexit 1\n"
+    )
+    (shim / f"{iptables_backend}-restore").chmod(0o755)
+    before = (iptables_rules(alpha, iptables_backend), links(alpha), our_routes(alpha))
+
+    argv = [
+        "env",
+        f"PATH={shim}",
+        sys.executable,
+        "-m",
+        "router_wg",
+        "--root",
+        alpha.root,
+        "start",
+        "--conf-dir",
+        bundles[alpha.fqdn],
+    ]
+    failed = alpha.run(argv, check=False)
+
+    assert failed.returncode == 1
+    assert "start failed" in failed.stderr and "line 3 failed" in failed.stderr
+    assert "rolling back" in failed.stdout
+    assert (iptables_rules(alpha, iptables_backend), links(alpha), our_routes(alpha)) == before
+    assert crontab(alpha) == ""
+    start(alpha, bundles[alpha.fqdn])  # and the real thing converges afterwards
+    assert_converged_once(alpha, bundles[alpha.fqdn], iptables_backend)
