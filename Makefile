@@ -70,8 +70,9 @@ test: deps venv ## everything CI runs: lint, unit, host tier, ARM tier
 demo: setup ## the main job: makeconf on the shipped example mesh
 	$(VENV)/bin/router-wg makeconf --answers router_wg/examples/three-sites.toml --out $(OUT)
 
-bench: venv ## benchmarks that print figures
+bench: venv ## benchmarks that print figures (bench_start needs root)
 	$(PY) tests/bench/bench_makeconf.py
+	$(PY) tests/bench/bench_start.py 3 100
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -59,3 +59,17 @@ class Paths:
 def default_conf_dir() -> Path:
     """The bundle folder when `--conf-dir` is not given: the environment, then here."""
     return Path(os.environ.get(CONF_DIR_ENV) or ".")
+
+
+def add_conf_dir_argument(parser) -> None:
+    parser.add_argument(
+        "--conf-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the site's bundle folder (default: $ROUTER_WG_CONF_DIR, then the current folder)",
+    )
+
+
+def conf_dir_of(args) -> Path:
+    return args.conf_dir or default_conf_dir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from router_wg.backends import lock
@@ -25,18 +26,24 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    paths, conf_dir = Paths(args.root), conf_dir_of(args)
+    converge(Paths(args.root), conf_dir_of(args), lambda text: print(f"[+] {text}", flush=True))
+    return 0
+
+
+def converge(paths: Paths, conf_dir, report, *, take_lock: bool = True):
+    """Bring the router to its bundle's state; the watchdog calls this with the lock
+    already held. Returns the plan that was applied."""
     site, wg_config = load_bundle(conf_dir)
     resolved = resolve_for(wg_config)  # before the lock: it may wait for DNS
     system = System(paths)
     try:
         system.netlink  # noqa: B018 (import pyroute2 and open the socket before the lock)
-        with lock.held(paths):
+        with lock.held(paths) if take_lock else contextlib.nullcontext():
             desired = build_desired(site, wg_config, paths, conf_dir, resolved)
             observed = observe(system, site.interface, desired.rp_filter)
             plan = plan_start(desired, observed)
-            apply_start(plan, system, lambda text: print(f"[+] {text}", flush=True))
+            apply_start(plan, system, report)
     finally:
         system.close()
         log.info("%d processes spawned", system.runner.spawned)
-    return 0
+    return plan

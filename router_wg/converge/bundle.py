@@ -3,6 +3,7 @@ resolve endpoint names (bounded), and add what the watchdog withdrew."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,24 +14,11 @@ from router_wg.converge.state import Desired
 from router_wg.converge.wgconf import WgDevice, parse_config
 from router_wg.converge.withdrawn import load_withdrawn
 from router_wg.errors import ConfigError, Problem
-from router_wg.paths import Paths, default_conf_dir
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of  # noqa: F401 (re-exported)
 from router_wg.site import Site, load_site
 
 CRON_SCHEDULE = "* * * * *"
-
-
-def add_conf_dir_argument(parser) -> None:
-    parser.add_argument(
-        "--conf-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="the site's bundle folder (default: $ROUTER_WG_CONF_DIR, then the current folder)",
-    )
-
-
-def conf_dir_of(args) -> Path:
-    return args.conf_dir or default_conf_dir()
+WRAPPER_ENV = "ROUTER_WG_WRAPPER"  # set by files/jffs/router-wg/router-wg.sh
 
 
 def load_bundle(conf_dir: Path) -> tuple[Site, WgDevice]:
@@ -52,6 +40,17 @@ def load_bundle(conf_dir: Path) -> tuple[Site, WgDevice]:
 
 
 def watchdog_cron_line(paths: Paths, conf_dir: Path) -> str:
+    """The cron line for `check`. Through the wrapper script when start runs from one
+    (it sets ROUTER_WG_WRAPPER): only the wrapper knows where python3 and the library are
+    on a /jffs install, and it passes its own folder as the bundle."""
+    wrapper = os.environ.get(WRAPPER_ENV)
+    if wrapper:
+        prefix = (
+            ""
+            if paths.root == Path("/")
+            else f"ROUTER_WG_ROOT={shlex.quote(str(paths.root.absolute()))} "
+        )
+        return f"{CRON_SCHEDULE} {prefix}{shlex.quote(wrapper)} check"
     argv = [sys.executable, "-m", "router_wg"]
     if paths.root != Path("/"):
         argv += ["--root", str(paths.root.absolute())]

@@ -1,0 +1,139 @@
+"""`router-wg check`: one watchdog tick (what cron runs every minute), or `--loop`.
+
+A tick probes every peer through the tunnel at once, feeds the answers to the hysteresis
+(router_wg.watchdog.health), saves the new state, and only when a peer's routes must move
+(or its endpoint name must be looked up again) runs the same planner and applier as
+`start`. A quiet tick imports no netlink library and spawns no process.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import time
+
+from router_wg.backends import lock
+from router_wg.backends.runner import Runner
+from router_wg.events import send_event
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
+from router_wg.site import Site, load_site
+from router_wg.watchdog import kernel
+from router_wg.watchdog.health import Change, PeerHealth, Thresholds, decide
+from router_wg.watchdog.probe import probe
+from router_wg.watchdog.state import load_state, save_state
+
+log = logging.getLogger("router_wg")
+REJECT_AFTER_TIME = 180  # seconds: WireGuard gives up on a session this old
+LOCK_WAIT = 20.0  # a tick that cannot get the lock skips; the next one will try again
+
+
+def add_arguments(parser) -> None:
+    add_conf_dir_argument(parser)
+    parser.add_argument(
+        "--loop",
+        action="store_true",
+        help="tick again and again (every [watchdog] loop_interval seconds of wg.conf) for "
+        "faster failover than cron's one minute; stop it with SIGTERM or Ctrl-C",
+    )
+
+
+def run(args) -> int:
+    paths = Paths(args.root)
+    conf_dir = conf_dir_of(args)
+    site = load_site(conf_dir)
+    if not args.loop:
+        tick(site, paths, conf_dir)
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    interval = site.watchdog.loop_interval
+    try:
+        while True:
+            started = time.monotonic()
+            tick(site, paths, conf_dir)
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return 0
+
+
+def thresholds_of(site: Site) -> Thresholds:
+    return Thresholds(site.watchdog.fall, site.watchdog.rise, float(site.watchdog.hold_down))
+
+
+def tick(site: Site, paths: Paths, conf_dir) -> list[Change]:
+    if not kernel.interface_exists(site.interface):
+        log.info(
+            "%s does not exist: router-wg is not started here, nothing to watch", site.interface
+        )
+        return []
+    with lock.held(paths, wait=LOCK_WAIT):
+        previous = load_state(paths.watchdog_state)
+        rebuilt = previous is None
+        if rebuilt:
+            previous = state_from_kernel(site)
+        answered = probe([str(p.tunnel_address) for p in site.peers], site.watchdog.probe_timeout)
+        alive = {p.fqdn: answered[str(p.tunnel_address)] for p in site.peers}
+        now = time.monotonic()
+        health, changes = decide(
+            previous, alive, now, thresholds_of(site), kernel.has_default_route()
+        )
+        save_state(paths.watchdog_state, health)  # first: start reads the withdrawn peers
+        lookup = peers_to_look_up(site, alive)
+        if changes or rebuilt or lookup:
+            log.info("converging: %d route changes, names to look up: %s", len(changes), lookup)
+            from router_wg.commands.start import converge  # netlink: only when acting
+
+            converge(paths, conf_dir, lambda text: log.info("[+] %s", text), take_lock=False)
+    for change in changes:
+        send_event(paths.syslog_socket, describe(change))
+    return changes
+
+
+def state_from_kernel(site: Site) -> dict[str, PeerHealth]:
+    """No state for this boot: a peer none of whose LAN routes is there is withdrawn."""
+    routed = kernel.routed_networks(site.interface)
+    return {
+        peer.fqdn: PeerHealth(
+            withdrawn=bool(peer.lans) and not routed & {str(n) for n in peer.lans}
+        )
+        for peer in site.peers
+    }
+
+
+def peers_to_look_up(site: Site, alive: dict[str, bool]) -> list[str]:
+    """Silent peers dialled by name whose session is older than WireGuard's reject time:
+    their address may have changed behind the name (dynamic DNS)."""
+    named = [
+        p
+        for p in site.peers
+        if not alive[p.fqdn] and p.endpoint and not _is_address(p.endpoint.rpartition(":")[0])
+    ]
+    if not named:
+        return []
+    handshakes = kernel.latest_handshakes(Runner(), site.interface)
+    now = time.time()
+    return [
+        p.fqdn
+        for p in named
+        if handshakes.get(p.public_key, 0) == 0
+        or not 0 <= now - handshakes[p.public_key] <= REJECT_AFTER_TIME
+    ]
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def describe(change: Change) -> str:
+    """The syslog line: what moved, why, and how long the peer was in its previous state."""
+    seconds = change.previous_state_seconds
+    before = "since the watchdog started" if seconds is None else f"for {seconds:.0f} s"
+    if change.withdraw:
+        what, previous = "routes withdrawn, traffic goes to the fallback", "on WireGuard"
+    else:
+        what, previous = "routes restored, traffic back on WireGuard", "withdrawn"
+    return f"{change.peer}: {what} ({change.reason}; was {previous} {before})"
