@@ -1,5 +1,6 @@
-"""`router-wg show [--json]`: per peer, its endpoint, latest handshake age, transfer, and
-which path carries its LANs right now (the kernel's own route lookup)."""
+"""`router-wg show [--json]`: per peer, its endpoint, latest handshake age, transfer,
+which path carries its LANs right now (the kernel's own route lookup), and the watchdog's
+view of it (healthy, failing k of n, withdrawn since when), from the watchdog's state."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from router_wg.backends.runner import Runner
 from router_wg.converge.bundle import add_conf_dir_argument, conf_dir_of
 from router_wg.paths import Paths
 from router_wg.site import load_site
+from router_wg.watchdog.health import PeerHealth, Thresholds
+from router_wg.watchdog.state import load_state
 
 CLOCK_SANE_AFTER = 1_500_000_000  # 2017: before that the router's clock is not set yet
 
@@ -31,8 +34,28 @@ def handshake_age(latest: int, now: float) -> int | None | str:
     return int(now - latest)
 
 
-def peer_rows(site, device, path_of) -> list[dict]:
+def watchdog_view(health: PeerHealth | None, thresholds: Thresholds, now: float) -> dict:
+    """The watchdog's opinion of one peer; `now` is monotonic, like the state's times."""
+    if health is None:
+        return {"state": "unknown", "text": "no state yet (check has not run since boot)"}
+    if health.withdrawn:
+        state, needed = "withdrawn", thresholds.rise
+    else:
+        state, needed = ("failing" if health.streak else "healthy"), thresholds.fall
+    since = None if health.changed_at is None else round(max(0.0, now - health.changed_at), 1)
+    return {
+        "state": state,
+        "streak": health.streak,
+        "needed": needed,
+        "since_seconds": since,  # since the peer's routes last moved (None: not this boot)
+        "text": health.describe(thresholds, now),
+    }
+
+
+def peer_rows(site, device, path_of, watchdog: dict[str, PeerHealth] | None = None) -> list[dict]:
     now = time.time()
+    thresholds = Thresholds(site.watchdog.fall, site.watchdog.rise, float(site.watchdog.hold_down))
+    monotonic = time.monotonic()
     rows = []
     for peer in site.peers:
         seen = device.peers.get(peer.public_key) if device else None
@@ -57,6 +80,11 @@ def peer_rows(site, device, path_of) -> list[dict]:
                 "lans": [str(n) for n in peer.lans],
                 "path": path,
                 "configured": seen is not None,
+                "watchdog": watchdog_view(
+                    None if watchdog is None else watchdog.get(peer.fqdn, PeerHealth()),
+                    thresholds,
+                    monotonic,
+                ),
             }
         )
     return rows
@@ -70,12 +98,12 @@ def _age_text(age) -> str:
 
 def run(args) -> int:
     site = load_site(conf_dir_of(args))
-    Paths(args.root)  # show touches no file outside the bundle
+    watchdog = load_state(Paths(args.root).watchdog_state)  # read only, never written
     runner = Runner()
     device = wireguard.dump(runner, site.interface)
     netlink = Netlink()
     try:
-        rows = peer_rows(site, device, netlink.route_device)
+        rows = peer_rows(site, device, netlink.route_device, watchdog)
     finally:
         netlink.close()
     if args.json:
@@ -93,6 +121,7 @@ def run(args) -> int:
             f"  endpoint: {row['endpoint'] or '(none)'}\n"
             f"  latest handshake: {_age_text(row['latest_handshake_age'])}\n"
             f"  transfer: {row['rx_bytes']} B received, {row['tx_bytes']} B sent\n"
-            f"  LANs {', '.join(row['lans'])} via {row['path']}"
+            f"  LANs {', '.join(row['lans'])} via {row['path']}\n"
+            f"  watchdog: {row['watchdog']['text']}"
         )
     return 0

@@ -32,9 +32,15 @@ class PeerHealth:
     changed_at: float | None = None  # monotonic time of the last route change
     hold_down: float | None = None  # current hold-down; None until the first change
 
-    def describe(self, thresholds: Thresholds) -> str:
+    def describe(self, thresholds: Thresholds, now: float | None = None) -> str:
+        """What `show` prints; `now` is the same monotonic clock as `changed_at`."""
         if self.withdrawn:
-            return f"withdrawn, {self.streak} of {thresholds.rise} good ticks to restore"
+            since = (
+                "since before this boot's first tick"
+                if self.changed_at is None or now is None
+                else f"since {max(0.0, now - self.changed_at):.0f} s ago"
+            )
+            return f"withdrawn {since}, {self.streak} of {thresholds.rise} good ticks to restore"
         if self.streak:
             return f"failing, {self.streak} of {thresholds.fall} failed ticks to withdraw"
         return "healthy"

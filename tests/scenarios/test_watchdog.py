@@ -1,0 +1,240 @@
+"""The watchdog on lab routers: a dead WireGuard link's LANs move to tinc and come back.
+
+alpha (10.0.1.0/24) --+                  wg0: full mesh by `router-wg start`
+beta  (10.0.2.0/24) --+-- transit        tinc: 10.0.0.0/16 between all three (the fallback)
+gamma (10.0.3.0/24) --+
+
+One mesh for the whole module (building it is most of the cost in the ARM guest); after
+each test every impairment is healed, the watchdog state dropped and `start` run again, and
+the test waits until every LAN pair pings over WireGuard before the next one begins.
+Ticks run as cron runs them: one `router-wg check` process each.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lab import PING_PACKET_BYTES, names
+from lab.underlay import Lab
+from scenarios.bundles import plan, start, wait_for
+from scenarios.watchdog_lab import (
+    FALLBACK,
+    FAST,
+    SyslogListener,
+    routed_lans,
+    start_mesh,
+    state_file,
+    tick,
+    timed_tick,
+    tunnel_address,
+    write_mesh_bundles,
+)
+
+pytestmark = pytest.mark.root
+FALL, RISE, HOLD = FAST["fall"], FAST["rise"], FAST["hold_down"]
+PERMISSIVE_FIREWALL = (  # a firmware firewall restart: built-in chains only, ours gone
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+    "*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
+    "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
+)
+
+
+@dataclass
+class Mesh:
+    lab: Lab
+    routers: list
+    bundles: dict[str, Path]
+
+    def tick(self, *routers) -> None:
+        for router in routers:
+            tick(router, self.bundles[router.fqdn])
+
+
+@pytest.fixture(scope="module")
+def shared_mesh(wireguard_impl, tmp_path_factory):
+    names.require("ip", "sysctl", "mount", "ping", "tincd", names.iptables())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROUTER_WG_IPTABLES", names.iptables())
+        lab = Lab()
+        try:
+            routers = [
+                lab.add_router("alpha.example.net", ["10.0.1.0/24"]),
+                lab.add_router("beta.example.net", ["10.0.2.0/24"]),
+                lab.add_router("gamma.example.net", ["10.0.3.0/24"]),
+            ]
+            lab.start_tinc(FALLBACK)  # before start: start sets rp_filter on tinc too
+            bundles = write_mesh_bundles(tmp_path_factory.mktemp("watchdog") / "b", routers)
+            start_mesh(lab, routers, bundles)
+            yield Mesh(lab, routers, bundles)
+        finally:
+            lab.close()
+
+
+@pytest.fixture
+def mesh(shared_mesh):
+    yield shared_mesh
+    lab, routers = shared_mesh.lab, shared_mesh.routers
+    for i, a in enumerate(routers):
+        lab.set_uplink(a, True)
+        for b in routers[i + 1 :]:
+            lab.heal(a, b)
+    for router in routers:  # forget withdrawals and hold-downs; start puts every route back
+        state_file(router).unlink(missing_ok=True)
+        start(router, shared_mesh.bundles[router.fqdn])
+    start_mesh(lab, routers, shared_mesh.bundles)
+
+
+def lans_of(*routers) -> set[str]:
+    return {lan for r in routers for lan in r.lans}
+
+
+def deltas(router, ifname, before) -> tuple[int, int]:
+    rx, tx = router.link_counters(ifname)
+    return rx - before[0], tx - before[1]
+
+
+def test_cut_moves_that_pair_to_tinc_and_heal_brings_it_back(mesh):
+    alpha, beta, gamma = mesh.routers
+    syslog = SyslogListener(alpha)
+    try:
+        mesh.tick(alpha, beta)
+        assert syslog.lines() == []  # a quiet tick says nothing
+
+        mesh.lab.cut(alpha, beta)
+        for _ in range(FALL - 1):
+            mesh.tick(alpha, beta)
+        assert routed_lans(alpha) == lans_of(beta, gamma)  # hysteresis: not yet
+        mesh.tick(alpha, beta)
+        withdrawn_at = time.monotonic()
+        assert routed_lans(alpha) == lans_of(gamma)
+        assert routed_lans(beta) == lans_of(gamma)
+        mesh.tick(alpha)  # still cut: nothing more to say
+
+        tinc_a, tinc_b, wg_a = (
+            alpha.link_counters("tinc"),
+            beta.link_counters("tinc"),
+            alpha.link_counters("wg0"),
+        )
+        assert mesh.lab.ping(alpha, beta, count=5)
+        assert mesh.lab.ping(beta, alpha, count=5)
+        enough = 10 * PING_PACKET_BYTES  # 5 requests and 5 replies each way
+        assert min(deltas(alpha, "tinc", tinc_a)) >= enough
+        assert min(deltas(beta, "tinc", tinc_b)) >= enough
+        assert max(deltas(alpha, "wg0", wg_a)) < PING_PACKET_BYTES
+        # the other pairs still ride WireGuard
+        wg_a, wg_b, tinc_c = (
+            alpha.link_counters("wg0"),
+            beta.link_counters("wg0"),
+            gamma.link_counters("tinc"),
+        )
+        assert mesh.lab.ping(alpha, gamma, count=5) and mesh.lab.ping(beta, gamma, count=5)
+        assert min(deltas(alpha, "wg0", wg_a)) >= 5 * PING_PACKET_BYTES
+        assert min(deltas(beta, "wg0", wg_b)) >= 5 * PING_PACKET_BYTES
+        assert max(deltas(gamma, "tinc", tinc_c)) < PING_PACKET_BYTES
+        withdrawn = syslog.lines()
+        assert len(withdrawn) == 1, withdrawn
+        assert withdrawn[0].startswith("<29>router-wg: beta.example.net: routes withdrawn")
+        assert f"no answer through the tunnel for {FALL} ticks" in withdrawn[0]
+
+        mesh.lab.heal(alpha, beta)
+        # WireGuard needs a handshake first (it retries every 5 s); rise counts from there
+        wait_for(lambda: alpha.ping(tunnel_address(beta), count=1), 15, "the tunnel again")
+        time.sleep(max(0.0, withdrawn_at + HOLD - time.monotonic()))  # hold-down is over
+        for _ in range(RISE - 1):
+            mesh.tick(alpha, beta)
+        assert routed_lans(alpha) == lans_of(gamma)  # hysteresis: not yet
+        mesh.tick(alpha, beta)
+        assert routed_lans(alpha) == lans_of(beta, gamma)
+        assert routed_lans(beta) == lans_of(alpha, gamma)
+        wg_a, tinc_a = alpha.link_counters("wg0"), alpha.link_counters("tinc")
+        assert mesh.lab.ping(alpha, beta, count=5)
+        assert min(deltas(alpha, "wg0", wg_a)) >= 5 * PING_PACKET_BYTES
+        assert max(deltas(alpha, "tinc", tinc_a)) < PING_PACKET_BYTES
+        mesh.tick(alpha)
+        restored = syslog.lines()
+        assert len(restored) == 1, restored
+        assert "beta.example.net: routes restored" in restored[0]
+        assert f"answering through the tunnel again for {RISE} ticks" in restored[0]
+        assert "was withdrawn for" in restored[0]
+    finally:
+        syslog.close()
+
+
+def test_one_way_loss_moves_both_sides_and_leaves_no_black_hole(mesh):
+    alpha, beta, gamma = mesh.routers
+    mesh.lab.cut(alpha, beta, one_way=True)  # only alpha -> beta is dropped
+    for _ in range(FALL):
+        mesh.tick(alpha, beta)
+    assert routed_lans(alpha) == lans_of(gamma)
+    assert routed_lans(beta) == lans_of(gamma)
+    tinc_a = alpha.link_counters("tinc")
+    assert mesh.lab.ping(alpha, beta, count=5)
+    assert mesh.lab.ping(beta, alpha, count=5)
+    assert min(deltas(alpha, "tinc", tinc_a)) >= 10 * PING_PACKET_BYTES
+
+
+def test_show_tells_the_watchdogs_view_per_peer(mesh):
+    alpha, beta, gamma = mesh.routers
+    bundle = mesh.bundles[alpha.fqdn]
+
+    def watchdog_view():
+        shown = json.loads(alpha.router_wg("show", "--json", "--conf-dir", bundle).stdout)
+        return {p["name"]: p["watchdog"] for p in shown["peers"]}
+
+    mesh.lab.cut(alpha, beta)
+    mesh.tick(alpha)
+    view = watchdog_view()
+    assert view[beta.fqdn]["state"] == "failing"
+    assert (view[beta.fqdn]["streak"], view[beta.fqdn]["needed"]) == (1, FALL)
+    assert view[gamma.fqdn]["state"] == "healthy"
+    mesh.tick(alpha, alpha)
+    view = watchdog_view()
+    assert view[beta.fqdn]["state"] == "withdrawn"
+    assert 0 <= view[beta.fqdn]["since_seconds"] < 30
+    text = alpha.router_wg("show", "--conf-dir", bundle).stdout
+    assert f"peer {beta.fqdn}" in text and "watchdog: withdrawn since" in text
+    assert f"failing, 1 of {FALL}" not in text and "watchdog: healthy" in text
+
+
+def test_every_peer_dead_a_tick_stays_bounded(mesh):
+    alpha, beta, gamma = mesh.routers
+    mesh.lab.cut(alpha, beta)
+    mesh.lab.cut(alpha, gamma)
+    walls = [timed_tick(alpha, mesh.bundles[alpha.fqdn]) for _ in range(FALL + 1)]
+    assert routed_lans(alpha) == set()
+    # probe_timeout for the silent probes; the withdrawing tick also imports the netlink
+    # library and applies the plan (seconds under ARM emulation): far inside cron's minute
+    assert max(walls) < FAST["probe_timeout"] + 20, walls
+    assert min(walls) >= FAST["probe_timeout"]  # the probes really waited for answers
+    print(f"every peer dead: tick walls {[round(w, 2) for w in walls]} s")
+
+
+def test_uplink_down_withdraws_nobody(mesh):
+    alpha, beta, gamma = mesh.routers
+    mesh.lab.set_uplink(alpha, False)
+    assert not alpha.ping(tunnel_address(beta), count=1)  # really cut off
+    for _ in range(FALL + 1):
+        mesh.tick(alpha)
+    assert routed_lans(alpha) == lans_of(beta, gamma)
+    mesh.lab.set_uplink(alpha, True)
+    mesh.tick(alpha)
+    assert routed_lans(alpha) == lans_of(beta, gamma)
+
+
+def test_start_after_firewall_flush_keeps_a_withdrawn_peer_withdrawn(mesh):
+    alpha, beta, gamma = mesh.routers
+    bundle = mesh.bundles[alpha.fqdn]
+    mesh.lab.cut(alpha, beta)
+    for _ in range(FALL):
+        mesh.tick(alpha)
+    assert routed_lans(alpha) == lans_of(gamma)
+    alpha.run([f"{names.iptables()}-restore"], input=PERMISSIVE_FIREWALL)
+    done = start(alpha, bundle)
+    assert done.stdout.strip(), "start re-installed the firewall"
+    assert "route" not in done.stdout
+    assert routed_lans(alpha) == lans_of(gamma)
+    assert plan(alpha, bundle) == ""

@@ -1,0 +1,109 @@
+"""A three-router mesh for the watchdog: WireGuard by `router-wg start`, tinc underneath.
+
+Bundles come from makeconf with a fallback network. makeconf writes the default watchdog
+thresholds (fall 3, rise 2, probe 2 s, hold-down 120 s) and has no option to change them, so
+the tests rewrite the `[watchdog]` table of each generated wg.conf (plain TOML that
+router_wg.site reads) with faster values. A `[mesh]` watchdog option would be the proper way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import socket
+import time
+from pathlib import Path
+
+from scenarios.bundles import MESH, our_routes, start, wait_for
+
+from router_wg.cli import main as router_wg_main
+
+FALLBACK = "10.0.0.0/16"
+FAST = {"fall": 3, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
+MESH_EXTRA = f'fallback_network = "{FALLBACK}"\nfallback_interface = "tinc"\n'
+
+
+def write_mesh_bundles(out: Path, routers, watchdog: dict | None = None) -> dict[str, Path]:
+    """makeconf (in this process) with endpoints = fqdns and tinc as the fallback."""
+    answers = [MESH, MESH_EXTRA]
+    for r in routers:
+        answers.append(f'\n[[site]]\nfqdn = "{r.fqdn}"\nlans = {json.dumps(r.lans)}\n')
+        answers.append(f'endpoint = "{r.fqdn}"\n')
+    out.mkdir(parents=True, exist_ok=True)
+    answers_file = out.parent / f"{out.name}-answers.toml"
+    answers_file.write_text("".join(answers))
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = router_wg_main(["makeconf", "--answers", str(answers_file), "--out", str(out)])
+    assert code == 0, f"makeconf failed with {code}"
+    bundles = {r.fqdn: out / r.fqdn for r in routers}
+    for bundle in bundles.values():
+        set_watchdog(bundle, watchdog or FAST)
+    return bundles
+
+
+def set_watchdog(bundle: Path, settings: dict) -> None:
+    """Replace the `[watchdog]` table of wg.conf (it ends where the first [[peer]] starts)."""
+    path = bundle / "wg.conf"
+    table = "[watchdog]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    text = re.sub(r"\[watchdog\]\n(?:[^\[\n][^\n]*\n|\n)*", table + "\n", path.read_text())
+    path.write_text(text)
+
+
+def start_mesh(lab, routers, bundles) -> None:
+    for router in routers:
+        start(router, bundles[router.fqdn])
+    for a in routers:
+        for b in routers:
+            if a is not b:
+                wait_for(lambda a=a, b=b: lab.ping(a, b, count=1), 15, f"{a.label} -> {b.label}")
+
+
+def tick(router, bundle: Path, *, check: bool = True):
+    """One watchdog tick, one process, as cron runs it."""
+    return router.router_wg("check", "--conf-dir", bundle, check=check)
+
+
+def timed_tick(router, bundle: Path) -> float:
+    started = time.monotonic()
+    done = tick(router, bundle)
+    assert "Traceback" not in done.stderr, done.stderr
+    return time.monotonic() - started
+
+
+def routed_lans(router) -> set[str]:
+    """The LANs router-wg routes over WireGuard right now (`ip route show proto 0x57`)."""
+    return {line.split()[0] for line in our_routes(router)}
+
+
+def state_file(router) -> Path:
+    return router.root / "tmp" / "router-wg" / "watchdog.json"
+
+
+def tunnel_address(router) -> str:
+    return f"192.168.100.{router.index}"
+
+
+class SyslogListener:
+    """What syslogd would receive: a unix datagram socket bound at `<root>/dev/log`."""
+
+    def __init__(self, router) -> None:
+        self.path = router.root / "dev" / "log"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+        self.sock.setblocking(False)
+
+    def lines(self) -> list[str]:
+        """Every line received since the last call."""
+        heard = []
+        while True:
+            try:
+                heard.append(self.sock.recv(4096).decode())
+            except BlockingIOError:
+                return heard
+
+    def close(self) -> None:
+        self.sock.close()
+        self.path.unlink(missing_ok=True)
