@@ -8,7 +8,6 @@ gamma (10.0.3.0/24) --+
 from __future__ import annotations
 
 import pytest
-from lab import names
 from scenarios.bundles import (
     crontab,
     handshakes,
@@ -44,13 +43,6 @@ COMMIT
 -A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE
 COMMIT
 """
-
-
-@pytest.fixture(autouse=True)
-def iptables_backend(monkeypatch) -> str:
-    backend = names.iptables()
-    monkeypatch.setenv("ROUTER_WG_IPTABLES", backend)
-    return backend
 
 
 @pytest.fixture

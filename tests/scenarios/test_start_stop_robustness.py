@@ -12,7 +12,6 @@ import sys
 import time
 
 import pytest
-from lab import names
 from scenarios.bundles import (
     crontab,
     handshakes,
@@ -29,13 +28,6 @@ from scenarios.bundles import (
 )
 
 pytestmark = pytest.mark.root
-
-
-@pytest.fixture(autouse=True)
-def iptables_backend(monkeypatch) -> str:
-    backend = names.iptables()
-    monkeypatch.setenv("ROUTER_WG_IPTABLES", backend)
-    return backend
 
 
 @pytest.fixture
@@ -73,19 +65,7 @@ def test_missing_module_without_userspace_fallback_changes_nothing(
         (shim / tool).symlink_to(subprocess.check_output(["which", tool], text=True).strip())
     before = (iptables_rules(alpha, iptables_backend), links(alpha), crontab(alpha))
 
-    argv = [
-        "env",
-        f"PATH={shim}",
-        sys.executable,
-        "-m",
-        "router_wg",
-        "--root",
-        alpha.root,
-        "start",
-        "--conf-dir",
-        bundles[alpha.fqdn],
-    ]
-    failed = alpha.run(argv, check=False)
+    failed = start_with_only(alpha, shim, bundles[alpha.fqdn])
 
     assert failed.returncode == 1
     assert "module wireguard not found in modules.dep" in failed.stderr  # the firmware's words
@@ -201,19 +181,7 @@ def test_failure_halfway_rolls_back_what_this_start_did(pair, tmp_path, iptables
     (shim / f"{iptables_backend}-restore").chmod(0o755)
     before = (iptables_rules(alpha, iptables_backend), links(alpha), our_routes(alpha))
 
-    argv = [
-        "env",
-        f"PATH={shim}",
-        sys.executable,
-        "-m",
-        "router_wg",
-        "--root",
-        alpha.root,
-        "start",
-        "--conf-dir",
-        bundles[alpha.fqdn],
-    ]
-    failed = alpha.run(argv, check=False)
+    failed = start_with_only(alpha, shim, bundles[alpha.fqdn])
 
     assert failed.returncode == 1
     assert "start failed" in failed.stderr and "line 3 failed" in failed.stderr
@@ -222,3 +190,9 @@ def test_failure_halfway_rolls_back_what_this_start_did(pair, tmp_path, iptables
     assert crontab(alpha) == ""
     start(alpha, bundles[alpha.fqdn])  # and the real thing converges afterwards
     assert_converged_once(alpha, bundles[alpha.fqdn], iptables_backend)
+
+
+def start_with_only(router, tools, bundle):
+    """`start` with PATH holding only the programs in `tools` (a firmware without some)."""
+    argv = [sys.executable, "-m", "router_wg", "--root", router.root, "start"]
+    return router.run(["env", f"PATH={tools}", *argv, "--conf-dir", bundle], check=False)
