@@ -79,8 +79,16 @@ def tick(site: Site, paths: Paths, conf_dir) -> list[Change]:
         )
         save_state(paths.watchdog_state, health)  # first: start reads the withdrawn peers
         lookup = peers_to_look_up(site, alive)
-        if changes or rebuilt or lookup:
-            log.info("converging: %d route changes, names to look up: %s", len(changes), lookup)
+        # a tick killed between saving and applying, or a hand-made change, leaves the
+        # kernel out of step with the state: cheap to see in /proc, put right like a change
+        drifted = routes_out_of_step(site, health)
+        if changes or rebuilt or lookup or drifted:
+            log.info(
+                "converging: %d route changes, names to look up: %s, out of step: %s",
+                len(changes),
+                lookup,
+                drifted,
+            )
             from router_wg.commands.start import converge  # netlink: only when acting
 
             converge(paths, conf_dir, lambda text: log.info("[+] %s", text), take_lock=False)
@@ -98,6 +106,19 @@ def state_from_kernel(site: Site) -> dict[str, PeerHealth]:
         )
         for peer in site.peers
     }
+
+
+def routes_out_of_step(site: Site, health: dict[str, PeerHealth]) -> list[str]:
+    """Peers whose LAN routes are not as the state says: some present while withdrawn,
+    or some missing while not withdrawn."""
+    routed = kernel.routed_networks(site.interface)
+    out = []
+    for peer in site.peers:
+        lans = {str(n) for n in peer.lans}
+        withdrawn = health.get(peer.fqdn, PeerHealth()).withdrawn
+        if (lans & routed) if withdrawn else (lans - routed):
+            out.append(peer.fqdn)
+    return out
 
 
 def peers_to_look_up(site: Site, alive: dict[str, bool]) -> list[str]:

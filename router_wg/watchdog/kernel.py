@@ -37,18 +37,28 @@ def has_default_route() -> bool:
 
 
 def routed_networks(interface: str) -> set[str]:
-    """IPv4 networks routed through `interface` (what is left of a peer's LAN routes)."""
+    """IPv4 and IPv6 networks routed through `interface` in the main table (what is left
+    of the peers' LAN routes)."""
     networks = set()
     try:
         lines = Path("/proc/net/route").read_text().splitlines()[1:]
     except OSError:
-        return networks
+        lines = []
     for line in lines:
         fields = line.split()
         if len(fields) > 7 and fields[0] == interface:
             destination = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
             mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
             networks.add(str(ipaddress.IPv4Network(f"{destination}/{mask}")))
+    try:  # dest prefixlen src srcprefixlen nexthop metric refcnt use flags device
+        lines = Path("/proc/net/ipv6_route").read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 9 and fields[9] == interface:
+            destination = ipaddress.IPv6Address(bytes.fromhex(fields[0]))
+            networks.add(str(ipaddress.IPv6Network(f"{destination}/{int(fields[1], 16)}")))
     return networks
 
 

@@ -56,14 +56,16 @@ def _peer(fields: dict) -> PeerHealth:
 
 
 def save_state(path: Path, peers: dict[str, PeerHealth]) -> None:
-    """Write atomically: a tick killed mid-write leaves the previous file whole."""
+    """Write atomically: a tick killed mid-write leaves the previous file whole. The temp
+    name is fixed (writers hold the lock), so a killed write leaves no litter behind:
+    the next save overwrites and renames it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "version": FORMAT_VERSION,
         "boot_id": boot_id(),
         "peers": {name: asdict(health) for name, health in sorted(peers.items())},
     }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w", encoding="utf-8") as stream:
         json.dump(data, stream, indent=1)
         stream.flush()

@@ -14,24 +14,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from lab import PING_PACKET_BYTES, names
-from lab.underlay import Lab
 from scenarios.bundles import plan, start, wait_for
 from scenarios.watchdog_lab import (
-    FALLBACK,
     FAST,
     SyslogListener,
+    reset,
     routed_lans,
-    start_mesh,
-    state_file,
-    tick,
+    three_routers,
     timed_tick,
     tunnel_address,
-    write_mesh_bundles,
 )
 
 pytestmark = pytest.mark.root
@@ -43,49 +37,15 @@ PERMISSIVE_FIREWALL = (  # a firmware firewall restart: built-in chains only, ou
 )
 
 
-@dataclass
-class Mesh:
-    lab: Lab
-    routers: list
-    bundles: dict[str, Path]
-
-    def tick(self, *routers) -> None:
-        for router in routers:
-            tick(router, self.bundles[router.fqdn])
-
-
 @pytest.fixture(scope="module")
 def shared_mesh(wireguard_impl, tmp_path_factory):
-    names.require("ip", "sysctl", "mount", "ping", "tincd", names.iptables())
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ROUTER_WG_IPTABLES", names.iptables())
-        lab = Lab()
-        try:
-            routers = [
-                lab.add_router("alpha.example.net", ["10.0.1.0/24"]),
-                lab.add_router("beta.example.net", ["10.0.2.0/24"]),
-                lab.add_router("gamma.example.net", ["10.0.3.0/24"]),
-            ]
-            lab.start_tinc(FALLBACK)  # before start: start sets rp_filter on tinc too
-            bundles = write_mesh_bundles(tmp_path_factory.mktemp("watchdog") / "b", routers)
-            start_mesh(lab, routers, bundles)
-            yield Mesh(lab, routers, bundles)
-        finally:
-            lab.close()
+    yield from three_routers(tmp_path_factory.mktemp("watchdog"))
 
 
 @pytest.fixture
 def mesh(shared_mesh):
     yield shared_mesh
-    lab, routers = shared_mesh.lab, shared_mesh.routers
-    for i, a in enumerate(routers):
-        lab.set_uplink(a, True)
-        for b in routers[i + 1 :]:
-            lab.heal(a, b)
-    for router in routers:  # forget withdrawals and hold-downs; start puts every route back
-        state_file(router).unlink(missing_ok=True)
-        start(router, shared_mesh.bundles[router.fqdn])
-    start_mesh(lab, routers, shared_mesh.bundles)
+    reset(shared_mesh)
 
 
 def lans_of(*routers) -> set[str]:

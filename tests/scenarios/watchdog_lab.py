@@ -14,8 +14,12 @@ import json
 import re
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from lab import names
+from lab.underlay import Lab
 from scenarios.bundles import MESH, our_routes, start, wait_for
 
 from router_wg.cli import main as router_wg_main
@@ -107,3 +111,49 @@ class SyslogListener:
     def close(self) -> None:
         self.sock.close()
         self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Mesh:
+    lab: Lab
+    routers: list
+    bundles: dict[str, Path]
+
+    def tick(self, *routers) -> None:
+        for router in routers:
+            tick(router, self.bundles[router.fqdn])
+
+
+def three_routers(work: Path):
+    """alpha, beta, gamma: tinc first (start sets rp_filter on it too), then `start` each.
+    A generator for a module-scoped fixture: yields the Mesh, removes the lab afterwards."""
+    names.require("ip", "sysctl", "mount", "ping", "tincd", names.iptables())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROUTER_WG_IPTABLES", names.iptables())  # the legacy backend, as on routers
+        lab = Lab()
+        try:
+            routers = [
+                lab.add_router("alpha.example.net", ["10.0.1.0/24"]),
+                lab.add_router("beta.example.net", ["10.0.2.0/24"]),
+                lab.add_router("gamma.example.net", ["10.0.3.0/24"]),
+            ]
+            lab.start_tinc(FALLBACK)
+            bundles = write_mesh_bundles(work / "bundles", routers)
+            start_mesh(lab, routers, bundles)
+            yield Mesh(lab, routers, bundles)
+        finally:
+            lab.close()
+
+
+def reset(mesh: Mesh) -> None:
+    """Between tests on a shared mesh: heal everything, forget withdrawals and hold-downs
+    (start puts every route back), and wait until every LAN pair pings over WireGuard."""
+    lab, routers = mesh.lab, mesh.routers
+    for i, a in enumerate(routers):
+        lab.set_uplink(a, True)
+        for b in routers[i + 1 :]:
+            lab.heal(a, b)
+    for router in routers:
+        state_file(router).unlink(missing_ok=True)
+        start(router, mesh.bundles[router.fqdn])
+    start_mesh(lab, routers, mesh.bundles)
