@@ -79,6 +79,7 @@ def tick(site: Site, paths: Paths, conf_dir) -> list[Change]:
         )
         save_state(paths.watchdog_state, health)  # first: start reads the withdrawn peers
         lookup = peers_to_look_up(site, alive)
+        moved: list[str] = []
         # a tick killed between saving and applying, or a hand-made change, leaves the
         # kernel out of step with the state: cheap to see in /proc, put right like a change
         drifted = routes_out_of_step(site, health)
@@ -91,10 +92,35 @@ def tick(site: Site, paths: Paths, conf_dir) -> list[Change]:
             )
             from router_wg.commands.start import converge  # netlink: only when acting
 
-            converge(paths, conf_dir, lambda text: log.info("[+] %s", text), take_lock=False)
+            plan = converge(paths, conf_dir, lambda text: log.info("[+] %s", text), take_lock=False)
+            moved = endpoints_changed(site, plan)
     for change in changes:
         send_event(paths.syslog_socket, describe(change))
+    for line in moved:
+        send_event(paths.syslog_socket, line)
     return changes
+
+
+def endpoints_changed(site: Site, plan) -> list[str]:
+    """Syslog lines for peers whose endpoint the plan moved (a name now resolving to a
+    new address, or resolving at all)."""
+    from router_wg.converge.actions import SyncWireGuard
+
+    peers = {p.public_key: p for p in site.peers}
+    lines = []
+    for action in plan:
+        if not isinstance(action, SyncWireGuard) or action.previous is None:
+            continue
+        before = {p.public_key: p.endpoint for p in action.previous.peers}
+        for wanted in action.config.peers:
+            peer = peers.get(wanted.public_key)
+            old = before.get(wanted.public_key)
+            if peer and wanted.endpoint and wanted.public_key in before and old != wanted.endpoint:
+                lines.append(
+                    f"{peer.fqdn}: endpoint changed to {wanted.endpoint} (was {old or 'none'}; "
+                    f"{peer.endpoint} resolves to a new address)"
+                )
+    return lines
 
 
 def state_from_kernel(site: Site) -> dict[str, PeerHealth]:
