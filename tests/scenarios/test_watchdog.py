@@ -13,6 +13,7 @@ Ticks run as cron runs them: one `router-wg check` process each.
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import pytest
@@ -23,7 +24,9 @@ from scenarios.watchdog_lab import (
     SyslogListener,
     reset,
     routed_lans,
+    set_watchdog,
     three_routers,
+    tick,
     timed_tick,
     tunnel_address,
 )
@@ -198,3 +201,102 @@ def test_start_after_firewall_flush_keeps_a_withdrawn_peer_withdrawn(mesh):
     assert "route" not in done.stdout
     assert routed_lans(alpha) == lans_of(gamma)
     assert plan(alpha, bundle) == ""
+
+
+def route_changes_while(mesh, router, impair, ticks: int) -> tuple[list[tuple], float]:
+    """Tick `router` `ticks` times, calling impair(i) before tick i; return every change
+    of its LAN routes as (started, ended, routes): the change happened inside that tick."""
+    bundle = mesh.bundles[router.fqdn]
+    changes, routes, began = [], routed_lans(router), time.monotonic()
+    for i in range(ticks):
+        impair(i)
+        started = time.monotonic()
+        tick(router, bundle)
+        now = routed_lans(router)
+        if now != routes:
+            changes.append((started, time.monotonic(), now))
+            routes = now
+    return changes, time.monotonic() - began
+
+
+def assert_within_hold_down(changes, elapsed, hold):
+    for (first, _, _), (_, second, _) in zip(changes, changes[1:], strict=False):
+        assert second - first >= hold, changes  # never two changes within one hold-down
+    assert len(changes) <= 1 + elapsed / hold
+
+
+@pytest.mark.slow
+def test_a_flapping_link_moves_routes_at_most_once_per_hold_down(mesh):
+    alpha, beta, _ = mesh.routers
+    bundle, hold = mesh.bundles[alpha.fqdn], 6
+    set_watchdog(bundle, {**FAST, "hold_down": hold})  # longer than one flap
+    try:
+
+        def flap(i):  # down for `fall` ticks, up for `fall` ticks, again and again
+            if i % (2 * FALL) == 0:
+                mesh.lab.cut(alpha, beta)
+            elif i % (2 * FALL) == FALL:
+                mesh.lab.heal(alpha, beta)
+
+        changes, elapsed = route_changes_while(mesh, alpha, flap, 8 * FALL)
+    finally:
+        set_watchdog(bundle, FAST)
+    print(f"flapping: {len(changes)} route changes in {elapsed:.1f} s")
+    assert changes and changes[0][2] == set(mesh.routers[2].lans)  # it did withdraw
+    assert_within_hold_down(changes, elapsed, hold)
+
+
+@pytest.mark.slow
+def test_fifty_percent_loss_moves_routes_at_most_once_per_hold_down(mesh):
+    alpha, beta, _ = mesh.routers
+    bundle, hold = mesh.bundles[alpha.fqdn], 6
+    set_watchdog(bundle, {**FAST, "hold_down": hold})
+    mesh.lab.loss(alpha, beta, 50)
+    try:
+        changes, elapsed = route_changes_while(mesh, alpha, lambda i: None, 20)
+    finally:
+        set_watchdog(bundle, FAST)
+    print(f"50 % loss: {len(changes)} route changes in {elapsed:.1f} s")
+    assert_within_hold_down(changes, elapsed, hold)
+
+
+def test_loop_mode_fails_over_and_back_within_seconds(mesh):
+    alpha, beta, gamma = mesh.routers
+    loops = []
+    for router in (alpha, beta):
+        argv = [sys.executable, "-m", "router_wg", "--root", router.root, "check", "--loop"]
+        errors = open(router.workdir / "loop.err", "w")  # noqa: SIM115 - closed below
+        loops.append(
+            (router.popen([*argv, "--conf-dir", mesh.bundles[router.fqdn]], stderr=errors), errors)
+        )
+    try:
+        cut = time.monotonic()
+        mesh.lab.cut(alpha, beta)
+        wait_for(lambda: not set(beta.lans) & routed_lans(alpha), 30, "withdrawal")
+        withdrawn = time.monotonic() - cut
+        tinc = alpha.link_counters("tinc")
+        wait_for(lambda: mesh.lab.ping(alpha, beta, count=1), 30, "a ping over tinc")
+        failover = time.monotonic() - cut
+        assert min(deltas(alpha, "tinc", tinc)) >= PING_PACKET_BYTES
+
+        healed = time.monotonic()
+        mesh.lab.heal(alpha, beta)
+        wait_for(lambda: set(beta.lans) <= routed_lans(alpha), 30, "restoration")
+        wait_for(lambda: set(alpha.lans) <= routed_lans(beta), 30, "restoration")
+        wg0 = alpha.link_counters("wg0")
+        assert mesh.lab.ping(alpha, beta)
+        failback = time.monotonic() - healed
+        assert min(deltas(alpha, "wg0", wg0)) >= 3 * PING_PACKET_BYTES
+    finally:
+        for loop, errors in loops:
+            loop.terminate()
+            loop.wait(timeout=10)
+            errors.close()
+    print(
+        f"loop mode: withdrawn {withdrawn:.1f} s, first packet over tinc {failover:.1f} s "
+        f"after the cut; back on WireGuard {failback:.1f} s after the heal"
+    )
+    assert failover <= 15  # DESIGN section 9: loop mode
+    for (loop, _), router in zip(loops, (alpha, beta), strict=True):
+        assert loop.returncode == 0
+        assert "Traceback" not in (router.workdir / "loop.err").read_text()
