@@ -25,6 +25,7 @@ from scenarios.watchdog_lab import (
     reset,
     routed_lans,
     set_watchdog,
+    state_file,
     three_routers,
     tick,
     timed_tick,
@@ -262,6 +263,8 @@ def test_fifty_percent_loss_moves_routes_at_most_once_per_hold_down(mesh):
 
 def test_loop_mode_fails_over_and_back_within_seconds(mesh):
     alpha, beta, gamma = mesh.routers
+    mesh.tick(alpha, beta)  # state for this boot: the loops need not converge as they start
+    ticked = {r.fqdn: state_file(r).stat().st_mtime_ns for r in (alpha, beta)}
     loops = []
     for router in (alpha, beta):
         argv = [sys.executable, "-m", "router_wg", "--root", router.root, "check", "--loop"]
@@ -269,7 +272,13 @@ def test_loop_mode_fails_over_and_back_within_seconds(mesh):
         loops.append(
             (router.popen([*argv, "--conf-dir", mesh.bundles[router.fqdn]], stderr=errors), errors)
         )
-    try:
+    try:  # cut once both loops have ticked (a process start costs seconds in the guest)
+        for router in (alpha, beta):
+            wait_for(
+                lambda r=router: state_file(r).stat().st_mtime_ns != ticked[r.fqdn],
+                30,
+                f"{router.label}'s first loop tick",
+            )
         cut = time.monotonic()
         mesh.lab.cut(alpha, beta)
         wait_for(lambda: not set(beta.lans) & routed_lans(alpha), 30, "withdrawal")
