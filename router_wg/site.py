@@ -19,7 +19,7 @@ this is on the router's hot path (the cron watchdog). Example:
     rise = 2             # good ticks before they are restored
     probe_timeout = 2.0  # seconds to wait for probe answers, all peers at once
     hold_down = 120      # seconds; minimum time between two route changes of one peer
-    loop_interval = 5    # seconds between ticks in loop mode
+    loop_interval = 3    # seconds between ticks in loop mode (failover within 15 s)
 
     [[peer]]
     fqdn = "beta.example.net"
@@ -48,7 +48,7 @@ class Watchdog:
     rise: int = 2
     probe_timeout: float = 2.0
     hold_down: int = 120
-    loop_interval: int = 5
+    loop_interval: int = 3
 
 
 @dataclass(frozen=True)
