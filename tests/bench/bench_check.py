@@ -11,10 +11,10 @@
      the waiting); printed with what a one-minute period gives (n ticks: between
      (n - 1) and n minutes plus one tick, depending on when in the minute the cut falls);
    - loop mode: `check --loop` on both routers, measured directly.
-   Thresholds are the bundle defaults (fall 3, rise 2, probe 2 s, loop every 5 s; loop mode
-   is also measured every 3 s) except the hold-down, 2 s instead of 120 s, so failback is
-   not just the hold-down; with the default one, failback is at least 120 s after the
-   withdrawal.
+   Thresholds are the bundle defaults (fall 3, rise 2, probe 2 s, loop every 3 s; loop mode
+   is also measured every 5 s, the former default) except the hold-down, 2 s instead of
+   120 s, so failback is not just the hold-down; with the default one, failback is at
+   least 120 s after the withdrawal.
 
     sudo .venv/bin/python tests/bench/bench_check.py [PEERS ...]     (default: 3 30)
 """
