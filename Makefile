@@ -57,6 +57,10 @@ host-test: venv ## every other test that runs on the host (namespaces, wireguard
 	$(PYTEST) -q --junitxml=out/junit-host.xml -m 'not kernel_module' \
 		$(or $(TESTS),--ignore=tests/unit tests)
 
+# The ARM suite carries every start/stop/watchdog scenario; under emulation each router-wg
+# process pays about 3 s to import pyroute2, so the whole suite takes 10+ minutes.
+export ROUTER_WG_QEMU_TIMEOUT ?= 1800
+
 qemu-test: venv ## the ARM suite in the qemu guest; TESTS="path ..." picks tests
 	qemu/run-tests $(TESTS)
 
