@@ -21,10 +21,13 @@ mtu = 1420
 """
 
 
-def write_bundles(out: Path, sites: list[tuple[str, list[str], str | None]]) -> dict[str, Path]:
-    """sites: (fqdn, lans, endpoint host or None). Re-running into the same `out` keeps
-    every existing key, as makeconf promises. Returns fqdn -> bundle folder."""
-    answers = [MESH]
+def write_bundles(
+    out: Path, sites: list[tuple[str, list[str], str | None]], mesh_extra: str = ""
+) -> dict[str, Path]:
+    """sites: (fqdn, lans, endpoint host or None); `mesh_extra`: more [mesh] lines.
+    Re-running into the same `out` keeps every existing key, as makeconf promises.
+    Returns fqdn -> bundle folder."""
+    answers = [MESH, mesh_extra]
     for fqdn, lans, endpoint in sites:
         answers.append(f'\n[[site]]\nfqdn = "{fqdn}"\nlans = {json.dumps(lans)}\n')
         if endpoint:

@@ -8,8 +8,6 @@ router_wg.site reads) with faster values. A `[mesh]` watchdog option would be th
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import socket
@@ -20,9 +18,7 @@ from pathlib import Path
 import pytest
 from lab import names
 from lab.underlay import Lab
-from scenarios.bundles import MESH, our_routes, start, wait_for
-
-from router_wg.cli import main as router_wg_main
+from scenarios.bundles import our_routes, start, wait_for, write_bundles
 
 FALLBACK = "10.0.0.0/16"
 FAST = {"fall": 3, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
@@ -31,17 +27,8 @@ MESH_EXTRA = f'fallback_network = "{FALLBACK}"\nfallback_interface = "tinc"\n'
 
 def write_mesh_bundles(out: Path, routers, watchdog: dict | None = None) -> dict[str, Path]:
     """makeconf (in this process) with endpoints = fqdns and tinc as the fallback."""
-    answers = [MESH, MESH_EXTRA]
-    for r in routers:
-        answers.append(f'\n[[site]]\nfqdn = "{r.fqdn}"\nlans = {json.dumps(r.lans)}\n')
-        answers.append(f'endpoint = "{r.fqdn}"\n')
-    out.mkdir(parents=True, exist_ok=True)
-    answers_file = out.parent / f"{out.name}-answers.toml"
-    answers_file.write_text("".join(answers))
-    with contextlib.redirect_stdout(io.StringIO()):
-        code = router_wg_main(["makeconf", "--answers", str(answers_file), "--out", str(out)])
-    assert code == 0, f"makeconf failed with {code}"
-    bundles = {r.fqdn: out / r.fqdn for r in routers}
+    sites = [(r.fqdn, r.lans, r.fqdn) for r in routers]
+    bundles = write_bundles(out, sites, MESH_EXTRA)
     for bundle in bundles.values():
         set_watchdog(bundle, watchdog or FAST)
     return bundles
