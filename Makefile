@@ -61,7 +61,13 @@ host-test: venv ## every other test that runs on the host (namespaces, wireguard
 # process pays about 3 s to import pyroute2, so the whole suite takes 10+ minutes.
 export ROUTER_WG_QEMU_TIMEOUT ?= 1800
 
+# The guest has no make: it tests the archives built here, in out/ (/mnt/tree/out inside).
+# Built aside and renamed into place, so a guest already running never reads a half-written one.
 qemu-test: venv ## the ARM suite in the qemu guest; TESTS="path ..." picks tests
+	mkdir -p out && pkg=$$(mktemp -d out/.pkg-XXXXXX) && \
+		$(MAKE) --no-print-directory dist ipk PKG_OUT=$$pkg >/dev/null && \
+		mv -f $$pkg/router-wg-$(VERSION).tar.gz $$pkg/router-wg_$(VERSION)_all.ipk out/ && \
+		rm -rf $$pkg
 	qemu/run-tests $(TESTS)
 
 test: deps venv ## everything CI runs: lint, unit, host tier, ARM tier
