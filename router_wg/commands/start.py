@@ -36,8 +36,7 @@ def converge(paths: Paths, conf_dir, report, *, take_lock: bool = True):
     site, wg_config = load_bundle(conf_dir)
     resolved = resolve_for(wg_config)  # before the lock: it may wait for DNS
     system = System(paths)
-    try:
-        system.netlink  # noqa: B018 (import pyroute2 and open the socket before the lock)
+    try:  # pyroute2 is imported only if the plan changes a link, an address or a route
         with lock.held(paths) if take_lock else contextlib.nullcontext():
             desired = build_desired(site, wg_config, paths, conf_dir, resolved)
             observed = observe(system, site.interface, desired.rp_filter)

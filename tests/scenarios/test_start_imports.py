@@ -1,0 +1,65 @@
+"""What the firmware repeats stays lean: `python -X importtime` of a no-op `start`, `plan`,
+`show`, and a `start` re-applying the firewall after a flush loads no pyroute2 (seconds of
+import in the ARM guest). Only a `start` that changes links or routes does.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from lab import names
+from scenarios.bundles import iptables_rules, write_bundles
+
+pytestmark = pytest.mark.root
+FIRMWARE_RULES = (
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+)
+
+
+def imported_packages(router, bundle, verb):
+    """(top-level packages the run imported, its stdout)."""
+    argv = [sys.executable, "-X", "importtime", "-m", "router_wg", "--root", router.root]
+    done = router.run([*argv, verb, "--conf-dir", bundle])
+    packages = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "router_wg" in packages and "socket" in packages  # the report is real
+    return packages, done.stdout
+
+
+def test_only_a_start_that_changes_links_or_routes_imports_pyroute2(
+    lab, wireguard_impl, tmp_path, iptables_backend
+):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    sites = [(alpha.fqdn, alpha.lans, None), ("beta.example.net", ["10.0.2.0/24"], "198.18.50.2")]
+    bundle = write_bundles(tmp_path / "bundles", sites)[alpha.fqdn]
+
+    cold, output = imported_packages(alpha, bundle, "start")
+    assert "pyroute2" in cold, output  # the check can fail: creating wg0 needs it
+    assert "10.0.2.0/24 dev wg0 proto 87" in alpha.run(["ip", "route"]).stdout
+    rules = iptables_rules(alpha, iptables_backend)
+
+    noop, output = imported_packages(alpha, bundle, "start")
+    assert "[+]" not in output  # nothing to do...
+    assert "pyroute2" not in noop  # ...and nothing imported to not do it
+
+    planned, output = imported_packages(alpha, bundle, "plan")
+    assert output == "" and "pyroute2" not in planned
+
+    shown, output = imported_packages(alpha, bundle, "show")
+    assert "beta.example.net" in output and "via wireguard" in output
+    assert "pyroute2" not in shown
+
+    alpha.run([f"{names.iptables()}-restore"], input=FIRMWARE_RULES)
+    assert iptables_rules(alpha, iptables_backend) != rules
+    flushed, output = imported_packages(alpha, bundle, "start")
+    assert "[+]" in output and iptables_rules(alpha, iptables_backend) == rules
+    assert "pyroute2" not in flushed
+
+    alpha.run(["ip", "route", "del", "10.0.2.0/24"])  # a route to put back: pyroute2's job
+    repaired, output = imported_packages(alpha, bundle, "start")
+    assert "pyroute2" in repaired, output
+    assert "10.0.2.0/24 dev wg0 proto 87" in alpha.run(["ip", "route"]).stdout
