@@ -7,17 +7,14 @@ alpha (10.0.1.0/24) --+-- transit -- beta (10.0.2.0/24)     WireGuard wg0 over t
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
+from jffs_install import Installed
 from lab import names
-from pkgtools import BARE_PYTHON, VERSION, bare_python, router_bin
+from pkgtools import BARE_PYTHON, VERSION
 from scenarios.bundles import ifindex, iptables_rules, lab_bundles, links, wait_for
 
 pytestmark = pytest.mark.root
 
-BUSYBOX = shutil.which("busybox") or "busybox"
 # The firmware's own rules after a firewall restart: policy DROP, none of ours.
 FIRMWARE_RULES = """\
 *filter
@@ -31,37 +28,6 @@ COMMIT
 """
 
 
-class Installed:
-    """The dist folder unpacked into a router's own /jffs, its bundle beside the wrapper."""
-
-    def __init__(self, router, built, bundle, tmp_path, iptables):
-        self.router = router
-        jffs = tmp_path / router.fqdn / "jffs"
-        jffs.mkdir(parents=True)
-        archive = built / f"router-wg-{VERSION}.tar.gz"
-        subprocess.run([BUSYBOX, "tar", "-xzf", str(archive), "-C", str(jffs)], check=True)
-        self.folder = jffs / "router-wg"
-        for bundle_file in bundle.iterdir():
-            shutil.copy(bundle_file, self.folder)
-        self.syslog = tmp_path / router.fqdn / "syslog"
-        tools = router_bin(tmp_path / router.fqdn / "bin", self.syslog)
-        python = bare_python(tmp_path / router.fqdn / "python3")
-        self.env = [
-            f"PATH={tools}:/usr/sbin:/usr/bin:/sbin:/bin",
-            f"ROUTER_WG_ROOT={router.root}",
-            f"ROUTER_WG_PYTHON={python}",
-            f"ROUTER_WG_IPTABLES={iptables}",
-            "ROUTER_WG_BOOT_WAIT=20",
-        ]
-
-    def run(self, verb):
-        argv = ["env", "-u", "PYTHONPATH", *self.env, BUSYBOX, "sh"]
-        return self.router.run([*argv, str(self.folder / "router-wg.sh"), verb], check=False)
-
-    def logged(self):
-        return self.syslog.read_text() if self.syslog.exists() else ""
-
-
 def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
     lab, wireguard_impl, built, tmp_path
 ):
@@ -71,7 +37,8 @@ def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
     bundles = lab_bundles(tmp_path / "bundles", [alpha, beta])
-    on = {r: Installed(r, built, bundles[r.fqdn], tmp_path, iptables) for r in (alpha, beta)}
+    archive = built / f"router-wg-{VERSION}.tar.gz"
+    on = {r: Installed(r, archive, bundles[r.fqdn], iptables) for r in (alpha, beta)}
 
     for router in (alpha, beta):
         done = on[router].run("start")
