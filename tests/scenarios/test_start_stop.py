@@ -134,7 +134,8 @@ def test_firewall_flush_then_start_restores_exactly_our_rules(mesh, iptables_bac
 
 
 def test_stop_removes_everything_ours_and_keeps_the_users_identical_rule(mesh, iptables_backend):
-    (alpha, _, _), bundles = started(mesh)
+    (alpha, beta, _), bundles = started(mesh)
+    beta_wg0 = ifindex(beta)
     user_rule = ["-A", "INPUT", "-i", "wg0", "-j", "ACCEPT"]  # same as one of ours
     alpha.run([iptables_backend, *user_rule])
     alpha.run([iptables_backend, "-t", "nat", "-A", "POSTROUTING", "-o", "wg0", "-j", "ACCEPT"])
@@ -149,6 +150,9 @@ def test_stop_removes_everything_ours_and_keeps_the_users_identical_rule(mesh, i
     assert our_routes(alpha) == []
     assert "router-wg" not in crontab(alpha)
     assert not list(alpha.socket_dir.glob("wg0*"))  # no userspace daemon socket left
+    # beta's interface lives in another network namespace, where alpha's stop cannot see
+    # it: unloading the module would have deleted it
+    assert ifindex(beta) == beta_wg0
     # stop on a clean router is fine, and start again works
     alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])
     start(alpha, bundles[alpha.fqdn])
