@@ -44,6 +44,11 @@ class Paths:
         return self._under_root("/etc/crontabs")
 
     @property
+    def cron_init_script(self) -> Path:
+        """OpenWrt's cron service, restarted to read a changed crontab."""
+        return self._under_root("/etc/init.d/cron")
+
+    @property
     def openwrt_release(self) -> Path:
         return self._under_root("/etc/openwrt_release")
 

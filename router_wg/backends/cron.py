@@ -2,18 +2,21 @@
 
 FreshTomato: `cru a router-wg "<schedule> <command>"` (cru keeps it as `... #router-wg#`).
 OpenWrt and plain Linux: a line ending in `# router-wg` in `crontabs/root` under the root
-(OpenWrt's cron is then reloaded). Lines without our id are never touched.
+(OpenWrt's cron is then restarted through its init script). Lines without our id are never touched.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 from router_wg.backends.platform import FRESHTOMATO, OPENWRT
 from router_wg.backends.runner import Runner
 from router_wg.converge.state import CRON_ID
+from router_wg.errors import CommandError
 from router_wg.paths import Paths
 
+log = logging.getLogger("router_wg")
 FILE_MARK = f" # {CRON_ID}"
 CRU_MARK = f" #{CRON_ID}#"
 
@@ -62,4 +65,7 @@ class Cron:
             os.fsync(out.fileno())
         os.replace(tmp, self.file)
         if self.platform == OPENWRT:
-            self.runner.run(["/etc/init.d/cron", "restart"], check=False)
+            try:
+                self.runner.run([self.paths.cron_init_script, "restart"])
+            except CommandError as exc:  # the line is written; cron reads it when it starts
+                log.warning("warning: cron did not restart: %s", exc)
