@@ -1,8 +1,10 @@
-"""The watchdog's cron entry through each firmware's own mechanism, on a lab router:
-FreshTomato's `cru` (a faithful stand-in: tests/lab/firmware/cru) and OpenWrt's
-`/etc/crontabs/root` plus a restart of its cron service. Plain Linux is in test_start_stop.
-In every case: one entry under the id `router-wg`, not repeated by a second start, removed by
-stop, and the firmware's other entries untouched."""
+"""start and stop with the firmware's own tools, on a lab router (faithful stand-ins for what
+this machine lacks, in tests/lab/firmware/).
+
+The watchdog's cron entry: FreshTomato's `cru`, OpenWrt's `/etc/crontabs/root` plus a restart
+of its cron service (plain Linux is in test_start_stop). In every case one entry under the id
+`router-wg`, not repeated by a second start, removed by stop, the firmware's other entries
+untouched. And an iptables-restore too old for `-w`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from scenarios.bundles import lab_bundles, plan, start
+from scenarios.bundles import iptables_rules, lab_bundles, plan, start
 
 pytestmark = pytest.mark.root
 FIRMWARE = Path(__file__).resolve().parent.parent / "lab" / "firmware"
@@ -31,7 +33,7 @@ def test_freshtomato_registers_the_watchdog_with_cru_once(alpha, monkeypatch, tm
     router, bundle = alpha
     crontab = tmp_path / "cru-crontab"
     crontab.write_text(f"{FOREIGN} #reboot#\n")
-    monkeypatch.setenv("PATH", f"{FIRMWARE}:{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{FIRMWARE / 'freshtomato'}:{os.environ['PATH']}")
     monkeypatch.setenv("CRU_CRONTAB", str(crontab))
 
     start(router, bundle)
@@ -74,3 +76,18 @@ def test_openwrt_writes_crontabs_root_and_restarts_cron(alpha):
     router.router_wg("stop", "--conf-dir", bundle)
     assert crontab.read_text().splitlines() == [FOREIGN]
     assert restarts.read_text().split() == ["restart", "restart"]
+
+
+def test_an_iptables_restore_without_w_gets_the_transaction_without_it(alpha, monkeypatch):
+    router, bundle = alpha
+    calls = router.root / "old-iptables-calls"
+    monkeypatch.setenv("PATH", f"{FIRMWARE / 'old-iptables'}:{os.environ['PATH']}")
+    monkeypatch.setenv("ROUTER_WG_IPTABLES", "old-iptables")  # old-iptables-{save,restore}
+    monkeypatch.setenv("OLD_IPTABLES_CALLS", str(calls))
+
+    start(router, bundle)
+
+    assert [" -w " in f"{line} " for line in calls.read_text().splitlines()] == [True, False]
+    rules = iptables_rules(router, "iptables-legacy")
+    assert "-A INPUT -j RWG_INPUT" in rules and "-A FORWARD -j RWG_FORWARD" in rules
+    assert plan(router, bundle) == ""
