@@ -14,7 +14,7 @@ this is on the router's hot path (the cron watchdog). Example:
     fallback_network = "10.0.0.0/16"    # optional
     fallback_interface = "tinc"         # optional
 
-    [watchdog]
+    [watchdog]           # set from mesh.toml's [watchdog]; bounds in WATCHDOG_LIMITS
     fall = 3             # failed ticks before a peer's LAN routes are withdrawn
     rise = 2             # good ticks before they are restored
     probe_timeout = 2.0  # seconds to wait for probe answers, all peers at once
@@ -35,6 +35,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from router_wg.errors import ConfigError, Problem
@@ -49,6 +50,47 @@ class Watchdog:
     probe_timeout: float = 2.0
     hold_down: int = 120
     loop_interval: int = 3
+
+
+@dataclass(frozen=True)
+class Limit:
+    low: float
+    high: float
+    unit: str
+
+
+# What the watchdog accepts, in wg.conf and in mesh.toml alike: the mesh model checks its
+# [watchdog] tables with these same limits, so makeconf never writes a wg.conf that
+# `check` would refuse. A cron tick must end well inside its minute: probe_timeout <= 10 s.
+WATCHDOG_LIMITS = {
+    "fall": Limit(1, 20, "failed ticks"),
+    "rise": Limit(1, 20, "good ticks"),
+    "probe_timeout": Limit(0.5, 10, "seconds"),
+    "hold_down": Limit(0, 3600, "seconds, 0 for none"),
+    "loop_interval": Limit(1, 60, "seconds"),
+}
+
+
+def check_watchdog_value(name: str, value: float) -> float:
+    """One [watchdog] value within its limits, or ValueError saying what to use instead."""
+    limit = WATCHDOG_LIMITS[name]
+    if not limit.low <= value <= limit.high:
+        raise ValueError(
+            f"{value} is out of range; use {limit.low} to {limit.high} {limit.unit} "
+            f"(default {getattr(Watchdog(), name)})"
+        )
+    return value
+
+
+def watchdog_conflict(watchdog: Watchdog) -> str | None:
+    """Why these values do not work together, or None. Loop mode waits for the probes
+    inside every tick, so a probe wait longer than the interval would stretch each tick."""
+    if watchdog.probe_timeout > watchdog.loop_interval:
+        return (
+            f"probe_timeout {watchdog.probe_timeout} s is longer than loop_interval "
+            f"{watchdog.loop_interval} s; shorten probe_timeout or lengthen loop_interval"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -145,15 +187,7 @@ def _read_site(r: _Reader, data: dict) -> Site | None:
         r.parse(ipaddress.ip_network, x, w, "lans") for x in r.get(table, "lans", list, w) or []
     )
     fallback = r.get(table, "fallback_network", str, w, None)
-    wd_table = r.get(data, "watchdog", dict, "[watchdog]", {})
-    defaults = Watchdog()
-    watchdog = Watchdog(
-        fall=r.get(wd_table, "fall", int, "[watchdog]", defaults.fall),
-        rise=r.get(wd_table, "rise", int, "[watchdog]", defaults.rise),
-        probe_timeout=r.get(wd_table, "probe_timeout", float, "[watchdog]", defaults.probe_timeout),
-        hold_down=r.get(wd_table, "hold_down", int, "[watchdog]", defaults.hold_down),
-        loop_interval=r.get(wd_table, "loop_interval", int, "[watchdog]", defaults.loop_interval),
-    )
+    watchdog = _read_watchdog(r, r.get(data, "watchdog", dict, "[watchdog]", {}))
     peers = tuple(
         _read_peer(r, i, p) for i, p in enumerate(r.get(data, "peer", list, "[[peer]]", []))
     )
@@ -174,6 +208,23 @@ def _read_site(r: _Reader, data: dict) -> Site | None:
         fallback_interface=r.get(table, "fallback_interface", str, w, None),
     )
     return site
+
+
+def _read_watchdog(r: _Reader, table: dict) -> Watchdog:
+    """The [watchdog] table: defaults for what is left out, every value within its limits."""
+    defaults = Watchdog()
+    values = {}
+    for name in WATCHDOG_LIMITS:
+        default = getattr(defaults, name)
+        value = r.get(table, name, type(default), "[watchdog]", default)
+        values[name] = r.parse(partial(check_watchdog_value, name), value, "[watchdog]", name)
+    if None in values.values():  # reported above; the caller raises
+        return defaults
+    watchdog = Watchdog(**values)
+    conflict = watchdog_conflict(watchdog)
+    if conflict:
+        r.fail("[watchdog]", f"field probe_timeout: {conflict}")
+    return watchdog
 
 
 def _read_peer(r: _Reader, index: int, table: dict) -> Peer:

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from router_wg.errors import EXIT_USAGE, ConfigError, UserError
-from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS
+from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, WATCHDOG_OPTIONS
 from router_wg.render import toml
+from router_wg.site import WATCHDOG_LIMITS
 
 DEFAULT_OUT = Path("/tmp/wireguard")
 
@@ -22,11 +23,25 @@ def _fields_help() -> str:
 
         return "\n".join(f"  {o.name:<19}{o.help} ({need(o)}; e.g. {o.example})" for o in options)
 
+    def watchdog_lines():
+        def limits(name):  # the limits `check` applies to wg.conf, the same for mesh.toml
+            limit = WATCHDOG_LIMITS[name]
+            return f"{limit.low} to {limit.high}"
+
+        return "\n".join(
+            f"  {o.name:<19}{o.help} (default {o.example}; {limits(o.name)})"
+            for o in WATCHDOG_OPTIONS
+        )
+
     return (
         "The mesh file (TOML):\n[mesh]\n"
         + lines(MESH_OPTIONS)
         + "\n[[site]]  (one per router)\n"
         + lines(SITE_OPTIONS)
+        + "\n[watchdog]  (optional; the wizard does not ask: edit mesh.toml and re-run makeconf)\n"
+        + watchdog_lines()
+        + "\n  probe_timeout may not be longer than loop_interval. A site may differ: a"
+        + "\n  [site.watchdog] table after its [[site]] lines, with any of the same fields."
         + "\n\nOutput: OUT/mesh.toml (the record with every key, mode 0600) and, per site,\n"
         "OUT/<fqdn>/<interface>.conf (for wg setconf, 0600) and OUT/<fqdn>/wg.conf.\n"
         "An existing OUT/mesh.toml is kept up to date: keys, preshared keys and tunnel\n"

@@ -59,8 +59,31 @@ def merge(answers: Mesh, record: Mesh | None) -> Merged:
                 or keys.generate_preshared_key()
             )
     merged.removed = [fqdn for fqdn in old if fqdn not in {site.fqdn for site in sites}]
+    if record is not None:
+        merged.notes += _watchdog_changes(answers, record)
     merged.mesh = Mesh(answers.settings, tuple(sites), preshared)
     return merged
+
+
+def _watchdog_changes(answers: Mesh, record: Mesh) -> list[str]:
+    """Say so when the answers change the record's watchdog values (or drop them by leaving
+    the table out, like any other setting): the record was perhaps edited by hand."""
+
+    def shown(values) -> str:
+        return ", ".join(f"{name} = {value}" for name, value in values) or "the defaults"
+
+    changes = []
+    if answers.settings.watchdog != record.settings.watchdog:
+        changes.append(("[watchdog]", record.settings.watchdog, answers.settings.watchdog))
+    kept = {site.fqdn: site for site in record.sites}
+    for site in answers.sites:
+        if site.fqdn in kept and site.watchdog != kept[site.fqdn].watchdog:
+            table = f"{site.fqdn}'s [site.watchdog]"
+            changes.append((table, kept[site.fqdn].watchdog, site.watchdog))
+    return [
+        f"{table}: now {shown(new)}, as the answers say (the record had {shown(old)})"
+        for table, old, new in changes
+    ]
 
 
 def _with_keys(site: Site, kept: Site | None, notes: list[str]) -> Site:

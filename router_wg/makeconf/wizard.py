@@ -152,6 +152,7 @@ class Wizard:
                 fallback_interface=fallback_interface,
                 keepalive=self.ask_option(MESH["keepalive"], now("keepalive", 25)),
                 mtu=self.ask_option(MESH["mtu"], now("mtu", 1420)),
+                watchdog=now("watchdog", ()),  # not asked: set in mesh.toml (makeconf --help)
             )
             problems = check_mesh(Mesh(settings, tuple(sites)), "answers", minimum_sites=0)
             if not problems:
@@ -227,6 +228,8 @@ class Wizard:
             f"\nMesh: interface {settings.interface}, port {settings.listen_port}, tunnel "
             f"network {settings.tunnel_network}{fallback}"
         )
+        if settings.watchdog:
+            self.say(f"  watchdog (from mesh.toml): {_values(settings.watchdog)}")
         for site in sites:
             where = (
                 f"dialled at {site.endpoint}:{site.listen_port or settings.listen_port}"
@@ -237,3 +240,9 @@ class Wizard:
                 f"  {site.fqdn}: {where}, tunnel {site.tunnel_address or 'next free'}, "
                 f"LANs {', '.join(map(str, site.lans)) or 'none'}"
             )
+            if site.watchdog:
+                self.say(f"    its own watchdog: {_values(site.watchdog)}")
+
+
+def _values(pairs: tuple[tuple[str, object], ...]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in pairs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from router_wg.errors import Problem
 from router_wg.model.fields import IPNetwork
 from router_wg.model.mesh import Mesh, Site, is_usable_address
+from router_wg.site import watchdog_conflict
 
 
 def site_where(index: int, site: Site) -> str:
@@ -33,6 +34,7 @@ def check_mesh(mesh: Mesh, file: str, *, minimum_sites: int = 2) -> list[Problem
     _check_names_and_endpoints(mesh, fail)
     _check_tunnel_addresses(mesh, fail)
     _check_lans(mesh, fail)
+    _check_watchdog(mesh, fail)
     settings = mesh.settings
     if settings.interface == "wg":
         fail(
@@ -74,6 +76,26 @@ def _check_names_and_endpoints(mesh: Mesh, fail) -> None:
                     f"{mesh.endpoint_of(site)} is also where {other.fqdn} is "
                     "dialled; give one of them another listen_port or endpoint",
                 )
+
+
+def _check_watchdog(mesh: Mesh, fail) -> None:
+    """Values that pass alone but not together: against [watchdog] itself, and against a
+    [site.watchdog] only when it is that table which makes them clash."""
+    mesh_wide = watchdog_conflict(mesh.watchdog_of())
+    if mesh_wide:
+        fail("[watchdog]", _clashing_field(mesh.settings.watchdog), mesh_wide)
+    for index, site in enumerate(mesh.sites):
+        conflict = watchdog_conflict(mesh.watchdog_of(site))
+        if site.watchdog and conflict and conflict != mesh_wide:
+            fail(site_where(index, site), "watchdog." + _clashing_field(site.watchdog), conflict)
+
+
+def _clashing_field(values: tuple[tuple[str, object], ...]) -> str:
+    """Name the field the table sets: probe_timeout, or loop_interval if only that is set."""
+    names = dict(values)
+    if "loop_interval" in names and "probe_timeout" not in names:
+        return "loop_interval"
+    return "probe_timeout"
 
 
 def _check_tunnel_addresses(mesh: Mesh, fail) -> None:

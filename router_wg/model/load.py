@@ -19,10 +19,11 @@ from router_wg.model.schema import (
     PAIR_OPTIONS,
     SITE_KEY_OPTIONS,
     SITE_OPTIONS,
+    WATCHDOG_OPTIONS,
     Option,
 )
 
-_TOP_LEVEL = {"mesh": "[mesh]", "site": "[[site]]", "pair": "[[pair]]"}
+_TOP_LEVEL = {"mesh": "[mesh]", "watchdog": "[watchdog]", "site": "[[site]]", "pair": "[[pair]]"}
 _LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -40,9 +41,12 @@ def load_mesh(text: str, file: str, *, minimum_sites: int = 2) -> Mesh:
     reader = _Reader(file, problems)
     for key in data:
         if key not in _TOP_LEVEL:
-            reader.fail("top level", key, "is not a mesh file section; use [mesh], [[site]]")
+            reader.fail(
+                "top level", key, "is not a mesh file section; use [mesh], [watchdog], [[site]]"
+            )
     mesh_table = reader.table(data, "mesh", "[mesh]")
     settings_values = reader.read_fields(mesh_table, MESH_OPTIONS, "[mesh]")
+    settings_values["watchdog"] = reader.watchdog(data, "top level", "[watchdog]", "[watchdog]")
     sites = tuple(
         _read_site(reader, index, table)
         for index, table in enumerate(reader.array(data, "site", "[[site]]"))
@@ -69,7 +73,9 @@ def site_where(index: int, table: dict[str, Any]) -> str:
 
 def _read_site(reader: _Reader, index: int, table: dict[str, Any]) -> Site:
     where = site_where(index, table)
-    values = reader.read_fields(table, SITE_OPTIONS + SITE_KEY_OPTIONS, where)
+    own = {key: value for key, value in table.items() if key != "watchdog"}
+    values = reader.read_fields(own, SITE_OPTIONS + SITE_KEY_OPTIONS, where)
+    values["watchdog"] = reader.watchdog(table, where, where, "[site.watchdog]", "watchdog.")
     if values.get("public_key") and not values.get("private_key"):
         reader.fail(
             where,
@@ -137,13 +143,33 @@ class _Reader:
             return []
         return value
 
-    def read_fields(self, table: dict, options: tuple[Option, ...], where: str) -> dict[str, Any]:
-        """The parsed values of the fields present (or defaulted); problems for the rest."""
+    def watchdog(
+        self, data: dict, container: str, where: str, table: str, prefix: str = ""
+    ) -> tuple[tuple[str, Any], ...]:
+        """The [watchdog] or [site.watchdog] values set, as (name, value) in schema order.
+        `container` is where the table itself sits, `where` names its fields' place."""
+        value = data.get("watchdog", {})
+        if not isinstance(value, dict):
+            self.fail(
+                container,
+                "watchdog",
+                f"must be a table: write {table} on a line of its own, its fields below it",
+            )
+            return ()
+        return tuple(self.read_fields(value, WATCHDOG_OPTIONS, where, prefix).items())
+
+    def read_fields(
+        self, table: dict, options: tuple[Option, ...], where: str, prefix: str = ""
+    ) -> dict[str, Any]:
+        """The parsed values of the fields present (or defaulted); problems for the rest.
+        `prefix` names a sub-table in messages (`field watchdog.fall` of a site)."""
         known = {option.name for option in options}
         for key in table:
             if key not in known:
                 self.fail(
-                    where, key, f"is not a known field; known fields: {', '.join(sorted(known))}"
+                    where,
+                    prefix + key,
+                    f"is not a known field; known fields: {', '.join(sorted(known))}",
                 )
         values: dict[str, Any] = {}
         for option in options:
@@ -151,7 +177,7 @@ class _Reader:
                 if option.required:
                     self.fail(
                         where,
-                        option.name,
+                        prefix + option.name,
                         f"is missing; add it, e.g. {option.name} = {option.example}",
                     )
                 elif option.default is not None:
@@ -160,5 +186,5 @@ class _Reader:
             try:
                 values[option.name] = option.parse(table[option.name])
             except ValueError as exc:
-                self.fail(where, option.name, str(exc))
+                self.fail(where, prefix + option.name, str(exc))
         return values

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from router_wg.model.fields import IPAddress, IPNetwork, endpoint_of
+from router_wg.site import Watchdog
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Settings:
     fallback_interface: str | None = None
     keepalive: int = 25
     mtu: int | None = None
+    # the [watchdog] values the file sets, in schema order; the watchdog's defaults fill the rest
+    watchdog: tuple[tuple[str, int | float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Site:
     nat: bool = False
     private_key: str | None = field(default=None, repr=False)
     public_key: str | None = None
+    watchdog: tuple[tuple[str, int | float], ...] = ()  # [site.watchdog]: over [watchdog]
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
@@ -76,6 +80,11 @@ class Mesh:
 
     def endpoint_of(self, site: Site) -> str | None:
         return endpoint_of(site.endpoint, self.port_of(site)) if site.endpoint else None
+
+    def watchdog_of(self, site: Site | None = None) -> Watchdog:
+        """The watchdog's defaults, overridden by [watchdog], then by the site's own table."""
+        values = dict(self.settings.watchdog) | dict(site.watchdog if site else ())
+        return replace(Watchdog(), **values)
 
     def pairs(self) -> Iterator[tuple[Site, Site]]:
         for index, first in enumerate(self.sites):

@@ -12,7 +12,7 @@ import jinja2
 
 from router_wg.model import Mesh, Site
 from router_wg.render import toml
-from router_wg.site import SITE_FILE, Watchdog
+from router_wg.site import SITE_FILE
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -43,7 +43,7 @@ def render_bundle(mesh: Mesh, site: Site) -> dict[str, str]:
         "interface": interface,
         "listen_port": mesh.port_of(site),
         "links": mesh.links_of(site),
-        "watchdog": Watchdog(),
+        "watchdog": mesh.watchdog_of(site),
     }
     environment = _environment()
     return {

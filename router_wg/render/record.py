@@ -38,6 +38,8 @@ def render_record(mesh: Mesh) -> str:
             },
         )
     ]
+    if settings.watchdog:  # only what the answers set: the rest follows router-wg's defaults
+        tables.append(toml.table("[watchdog]", dict(settings.watchdog)))
     for site in mesh.sites:
         tables.append(
             toml.table(
@@ -54,6 +56,8 @@ def render_record(mesh: Mesh) -> str:
                 },
             )
         )
+        if site.watchdog:  # a sub-table of the [[site]] just written
+            tables.append(toml.table("[site.watchdog]", dict(site.watchdog)))
     pairs = sorted(pair_key(a.fqdn, b.fqdn) for a, b in mesh.pairs())
     for pair in pairs:
         tables.append(

@@ -238,6 +238,77 @@ CASES = {
         "site beta.example.net, field public_key",
         "without private_key",
     ),
+    "watchdog fall zero": (
+        GOOD + "\n[watchdog]\nfall = 0\n",
+        "[watchdog], field fall",
+        "use 1 to 20 failed ticks",
+    ),
+    "watchdog rise too high": (
+        GOOD + "\n[watchdog]\nrise = 21\n",
+        "[watchdog], field rise",
+        "use 1 to 20 good ticks",
+    ),
+    "watchdog rise not whole": (
+        GOOD + "\n[watchdog]\nrise = 2.5\n",
+        "[watchdog], field rise",
+        "must be a whole number",
+    ),
+    "watchdog probe_timeout too long": (
+        GOOD + "\n[watchdog]\nprobe_timeout = 11\n",
+        "[watchdog], field probe_timeout",
+        "use 0.5 to 10 seconds",
+    ),
+    "watchdog probe_timeout as text": (
+        GOOD + '\n[watchdog]\nprobe_timeout = "2s"\n',
+        "[watchdog], field probe_timeout",
+        "must be a number",
+    ),
+    "watchdog hold_down negative": (
+        GOOD + "\n[watchdog]\nhold_down = -1\n",
+        "[watchdog], field hold_down",
+        "use 0 to 3600 seconds",
+    ),
+    "watchdog loop_interval zero": (
+        GOOD + "\n[watchdog]\nloop_interval = 0\n",
+        "[watchdog], field loop_interval",
+        "use 1 to 60 seconds",
+    ),
+    "watchdog probe longer than loop": (
+        GOOD + "\n[watchdog]\nprobe_timeout = 5\nloop_interval = 4\n",
+        "[watchdog], field probe_timeout",
+        "longer than loop_interval 4 s",
+    ),
+    "watchdog loop shorter than default probe": (
+        GOOD + "\n[watchdog]\nloop_interval = 1\n",
+        "[watchdog], field loop_interval",
+        "probe_timeout 2.0 s is longer than loop_interval 1 s",
+    ),
+    "watchdog unknown field": (
+        GOOD + "\n[watchdog]\nfails = 3\n",
+        "[watchdog], field fails",
+        "known fields: fall, hold_down, loop_interval, probe_timeout, rise",
+    ),
+    "watchdog not a table": ("watchdog = 3\n" + GOOD, "top level, field watchdog", "[watchdog]"),
+    "site watchdog fall zero": (
+        GOOD + "\n[site.watchdog]\nfall = 0\n",
+        "site beta.example.net, field watchdog.fall",
+        "use 1 to 20 failed ticks",
+    ),
+    "site watchdog unknown field": (
+        GOOD + "\n[site.watchdog]\ncolour = 1\n",
+        "site beta.example.net, field watchdog.colour",
+        "not a known field",
+    ),
+    "site watchdog not a table": (
+        bad(BETA_LANS, BETA_LANS + "\nwatchdog = 3"),
+        "site beta.example.net, field watchdog",
+        "[site.watchdog]",
+    ),
+    "site watchdog loop shorter than mesh probe": (
+        GOOD + "\n[site.watchdog]\nloop_interval = 1\n",
+        "site beta.example.net, field watchdog.loop_interval",
+        "longer than loop_interval 1 s",
+    ),
     "pair naming one site": (
         GOOD + f'\n[[pair]]\nsites = ["a.net", "a.net"]\npreshared_key = "{"A" * 43}="\n',
         "pair #1, field sites",
@@ -278,3 +349,24 @@ def test_a_secret_never_appears_in_a_message() -> None:
 def test_syntax_error_keeps_tomllib_line_and_column() -> None:
     (line,) = problems_of(bad("keepalive = 25", "keepalive = = 25"))
     assert "line 7, column" in line
+
+
+def test_watchdog_values_are_read_in_schema_order_whole_numbers_accepted_as_seconds() -> None:
+    text = GOOD.replace(
+        "[[site]]", "[watchdog]\nloop_interval = 5\nprobe_timeout = 1\n\n[[site]]", 1
+    )
+    mesh = load_mesh(text + "\n[site.watchdog]\nfall = 6\n", "mesh.toml")
+    assert mesh.settings.watchdog == (("probe_timeout", 1.0), ("loop_interval", 5))
+    alpha, beta = mesh.sites
+    assert alpha.watchdog == () and beta.watchdog == (("fall", 6),)
+    assert isinstance(mesh.settings.watchdog[0][1], float)
+
+
+def test_a_clash_the_site_does_not_cause_is_reported_once_at_watchdog() -> None:
+    text = GOOD + "\n[site.watchdog]\nfall = 6\n"
+    text = text.replace("[[site]]", "[watchdog]\nloop_interval = 1\n\n[[site]]", 1)
+    lines = problems_of(text)
+    assert lines == [
+        "mesh.toml: [watchdog], field loop_interval: probe_timeout 2.0 s is longer than "
+        "loop_interval 1 s; shorten probe_timeout or lengthen loop_interval"
+    ]

@@ -81,6 +81,11 @@ def test_syntax_error_names_the_line(tmp_path):
             "(beta.example.net): field tunnel_address is missing",
         ),
         (VALID.replace("fall = 4", "fall = true"), "[watchdog]: field fall"),
+        (VALID.replace("fall = 4", "fall = 0"), "[watchdog]: field fall: 0 is out of range"),
+        (
+            VALID.replace("probe_timeout = 1", "probe_timeout = 4\nloop_interval = 3"),
+            "[watchdog]: field probe_timeout: probe_timeout 4.0 s is longer than loop_interval",
+        ),
     ],
 )
 def test_bad_field_is_named(tmp_path, broken, where):

@@ -1,0 +1,98 @@
+"""Watchdog thresholds from mesh.toml: they land in each wg.conf (read back by the loader
+`check` uses), defaults fill what the mesh leaves out, and the record keeps exactly what the
+mesh set so a re-run renders the same thing."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from router_wg.makeconf.merge import merge
+from router_wg.model import Mesh, load_mesh
+from router_wg.render.bundle import render_bundle
+from router_wg.render.record import render_record
+from router_wg.site import Watchdog, load_site
+
+SITES = """
+[[site]]
+fqdn = "alpha.example.net"
+endpoint = "alpha.example.net"
+lans = ["10.0.1.0/24"]
+
+[[site]]
+fqdn = "beta.example.net"
+endpoint = "beta.example.net"
+lans = ["10.0.2.0/24"]
+{beta_extra}
+[[site]]
+fqdn = "gamma.example.net"
+lans = ["10.0.3.0/24"]
+nat = true
+"""
+
+
+def complete(text: str) -> Mesh:
+    return merge(load_mesh(text, "mesh.toml"), None).mesh
+
+
+def mesh_text(watchdog: str = "", beta_extra: str = "") -> str:
+    head = '[mesh]\ntunnel_network = "192.168.100.0/24"\n' + watchdog
+    return head + SITES.format(beta_extra=beta_extra)
+
+
+WATCHDOG = "\n[watchdog]\nfall = 5\nprobe_timeout = 1\nhold_down = 30\n"
+BETA_OWN = "\n[site.watchdog]\nrise = 4\nloop_interval = 10\nprobe_timeout = 2.5\n"
+
+
+def loaded(mesh: Mesh, fqdn: str, tmp_path: Path):
+    folder = tmp_path / fqdn
+    folder.mkdir()
+    for name, text in render_bundle(mesh, mesh.site(fqdn)).items():
+        (folder / name).write_text(text)
+    return load_site(folder)
+
+
+def test_mesh_values_land_in_every_wg_conf_and_a_site_table_overrides_them(tmp_path) -> None:
+    mesh = complete(mesh_text(WATCHDOG, BETA_OWN))
+    mesh_wide = Watchdog(fall=5, rise=2, probe_timeout=1.0, hold_down=30, loop_interval=3)
+    assert loaded(mesh, "alpha.example.net", tmp_path).watchdog == mesh_wide
+    assert loaded(mesh, "gamma.example.net", tmp_path).watchdog == mesh_wide
+    assert loaded(mesh, "beta.example.net", tmp_path).watchdog == Watchdog(
+        fall=5, rise=4, probe_timeout=2.5, hold_down=30, loop_interval=10
+    )
+
+
+def test_without_the_table_wg_conf_gets_the_watchdog_defaults(tmp_path) -> None:
+    mesh = complete(mesh_text())
+    text = render_bundle(mesh, mesh.site("alpha.example.net"))["wg.conf"]
+    assert tomllib.loads(text)["watchdog"] == {
+        "fall": 3,
+        "rise": 2,
+        "probe_timeout": 2.0,
+        "hold_down": 120,
+        "loop_interval": 3,
+    }
+    assert loaded(mesh, "alpha.example.net", tmp_path).watchdog == Watchdog()
+
+
+def test_the_record_keeps_exactly_what_the_mesh_set_and_round_trips() -> None:
+    mesh = complete(mesh_text(WATCHDOG, BETA_OWN))
+    record = render_record(mesh)
+    data = tomllib.loads(record)
+    assert data["watchdog"] == {"fall": 5, "probe_timeout": 1.0, "hold_down": 30}
+    assert [site.get("watchdog") for site in data["site"]] == [
+        None,
+        {"rise": 4, "probe_timeout": 2.5, "loop_interval": 10},
+        None,
+    ]
+    again = load_mesh(record, "mesh.toml")
+    assert again.settings.watchdog == mesh.settings.watchdog
+    assert [s.watchdog for s in again.sites] == [s.watchdog for s in mesh.sites]
+    assert render_record(again) == record
+    for site in mesh.sites:
+        assert render_bundle(again, again.site(site.fqdn)) == render_bundle(mesh, site)
+
+
+def test_a_record_without_watchdog_values_has_no_watchdog_table() -> None:
+    data = tomllib.loads(render_record(complete(mesh_text())))
+    assert "watchdog" not in data and all("watchdog" not in site for site in data["site"])

@@ -1,0 +1,96 @@
+"""One place decides what the watchdog accepts: mesh.toml's [watchdog] and wg.conf's agree.
+
+Each value just inside and just outside a limit goes through both loaders: makeconf's
+(router_wg.model) and the one `check` uses on the router (router_wg.site). They must accept
+and refuse the same values, so makeconf never writes a wg.conf that `check` would refuse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router_wg.errors import ConfigError
+from router_wg.model import load_mesh
+from router_wg.site import WATCHDOG_LIMITS, load_site
+
+MESH = """\
+[mesh]
+tunnel_network = "192.168.100.0/24"
+
+[watchdog]
+{field}
+
+[[site]]
+fqdn = "alpha.example.net"
+endpoint = "alpha.example.net"
+lans = ["10.0.1.0/24"]
+
+[[site]]
+fqdn = "beta.example.net"
+lans = ["10.0.2.0/24"]
+"""
+
+SITE = """\
+[site]
+fqdn = "alpha.example.net"
+interface = "wg0"
+tunnel_address = "192.168.100.1"
+tunnel_prefix = 24
+listen_port = 51820
+lans = ["10.0.1.0/24"]
+
+[watchdog]
+{field}
+"""
+
+
+def step(name: str) -> float:
+    return 0.1 if isinstance(WATCHDOG_LIMITS[name].low, float) else 1
+
+
+CASES = [
+    (name, value)
+    for name, limit in WATCHDOG_LIMITS.items()
+    for value in (limit.low - step(name), limit.low, limit.high, limit.high + step(name))
+]
+
+
+def mesh_accepts(field: str) -> bool:
+    try:
+        load_mesh(MESH.format(field=field), "mesh.toml")
+    except ConfigError:
+        return False
+    return True
+
+
+def site_accepts(field: str, tmp_path: Path) -> bool:
+    (tmp_path / "wg.conf").write_text(SITE.format(field=field))
+    try:
+        load_site(tmp_path)
+    except ConfigError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("name", "value"), CASES, ids=[f"{n}={v:g}" for n, v in CASES])
+def test_mesh_file_and_wg_conf_accept_the_same_values(name, value, tmp_path: Path) -> None:
+    limit = WATCHDOG_LIMITS[name]
+    field = f"{name} = {value:g}"
+    # keep the probe wait within the loop interval, so only the limit under test counts
+    if name == "loop_interval":
+        field += "\nprobe_timeout = 0.5"
+    if name == "probe_timeout":
+        field += "\nloop_interval = 60"
+    inside = limit.low <= value <= limit.high
+    assert mesh_accepts(field) is inside
+    assert site_accepts(field, tmp_path) is inside
+
+
+def test_probe_longer_than_the_interval_is_refused_by_both(tmp_path: Path) -> None:
+    field = "probe_timeout = 4\nloop_interval = 3"
+    assert not mesh_accepts(field)
+    assert not site_accepts(field, tmp_path)
+    assert mesh_accepts("probe_timeout = 3\nloop_interval = 3")
+    assert site_accepts("probe_timeout = 3\nloop_interval = 3", tmp_path)
