@@ -78,8 +78,18 @@ test: deps venv ## everything CI runs: lint, unit, host tier, ARM tier
 		host "$(MAKE) --no-print-directory host-test" out/junit-host.xml -- \
 		ARM "$(MAKE) --no-print-directory qemu-test" out/qemu/junit.xml
 
-demo: setup ## the main job: makeconf on the shipped example mesh
-	$(VENV)/bin/router-wg makeconf --answers router_wg/examples/three-sites.toml --out $(OUT)
+# make demo: three emulated routers, one link cut and healed, narrated (tests/demo). In the ARM
+# guest with the WireGuard kernel module, or DEMO_ON=host: host namespaces with wireguard-go.
+# DEMO_ARGS passes options (python -m demo --help); the guest gets the archive built here.
+DEMO_ON ?= guest
+demo: setup ## the main job on three emulated routers: in the ARM guest, or DEMO_ON=host
+	@case "$(DEMO_ON)" in \
+	host) PYTHONPATH=tests $(PY) -m demo $(DEMO_ARGS) ;; \
+	guest) pkg=$$(mktemp -d) && trap 'rm -rf "$$pkg"' EXIT && \
+		$(MAKE) --no-print-directory dist PKG_OUT=$$pkg >/dev/null && \
+		qemu/run-tests --demo --dist $$pkg/router-wg-$(VERSION).tar.gz $(DEMO_ARGS) ;; \
+	*) echo "make demo: DEMO_ON is guest (the default) or host, not '$(DEMO_ON)'" >&2; exit 2 ;; \
+	esac
 
 bench: venv ## benchmarks that print figures (bench_start needs root)
 	$(PY) tests/bench/bench_makeconf.py
