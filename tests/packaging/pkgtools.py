@@ -1,7 +1,8 @@
 """What the packaging tests share: building, reading archives, a router-like PATH, stand-ins.
 
 The archives are built with the project's own `make ipk dist` into a temporary PKG_OUT,
-so a test run never touches out/ (except the cached pyroute2 wheel).
+so a test run never touches out/ (except the cached pyroute2 wheel). The ARM guest has no
+make: there the tests use the archives `make qemu-test` built into out/ before booting it.
 A "router" here is a temporary folder: the wrapper runs under BusyBox ash with a PATH of
 BusyBox applets only, as on FreshTomato, and Python is the interpreter behind the venv run
 with `-S`: the standard library and nothing else, like a bare Entware or OpenWrt python3.
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,16 @@ VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["versi
 APPLETS = ("sh", "dirname", "readlink", "date", "sleep", "mkdir", "rm", "cat", "ln")
 # The interpreter behind the venv: no site-packages of ours with -S.
 BARE_PYTHON = Path(sys.base_prefix) / "bin" / f"python3.{sys.version_info.minor}"
+
+
+# Where the guest finds the archives the host built (the tree is /mnt/tree there).
+PREBUILT = REPO / "out"
+ARCHIVES = (f"router-wg-{VERSION}.tar.gz", f"router-wg_{VERSION}_all.ipk")
+# The build itself (reproducible archives, `make install`) is checked where it runs.
+HOST_ONLY = pytest.mark.skipif(
+    shutil.which("make") is None,
+    reason="host only: needs make, which the ARM guest lacks (the build is checked on the host)",
+)
 
 
 def require(*programs: str) -> None:
@@ -45,6 +57,54 @@ def build(out: Path, *targets: str) -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return out
+
+
+class StaleArchives(UserWarning):
+    """The prebuilt archives differ from the tree the guest sees."""
+
+
+def prebuilt(out: Path = PREBUILT) -> Path:
+    """The archives in `out` that `make qemu-test` built on the host. Missing ones fail the
+    tests that use them (never a silent skip). Ones that differ from this tree's wrapper or
+    router_wg give a warning in the summary, not a failure: in a tree being edited while the
+    guest boots they differ for good reasons, and they hold what the build saw."""
+    missing = [name for name in ARCHIVES if not (out / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"no make here, and {', '.join(missing)} missing in {out}: `make qemu-test` builds "
+            "the archives on the host before the guest boots (or run `make dist ipk` there)",
+            pytrace=False,
+        )
+    dist, ipk = (out / name for name in ARCHIVES)
+    with tarfile.open(dist, "r:gz") as archive:
+        stale = differences(archive, "router-wg/router-wg.sh", "router-wg/lib/router_wg")
+    with inner_tar(ipk, "./data.tar.gz") as archive:
+        stale += differences(
+            archive, "./usr/share/router-wg/router-wg.sh", "./usr/share/router-wg/lib/router_wg"
+        )
+    if stale:
+        warnings.warn(
+            f"the archives in {out} differ from this tree ({', '.join(stale[:5])}): they hold "
+            "the tree as `make qemu-test` built it; run it again to test newer code",
+            StaleArchives,
+            stacklevel=2,
+        )
+    return out
+
+
+def differences(archive: tarfile.TarFile, wrapper: str, package: str) -> list[str]:
+    """Tree files whose copy in the archive differs or is missing (the wrapper at `wrapper`,
+    router_wg under `package`), and archived router_wg files the tree no longer has."""
+    packed = {m.name: m for m in archive.getmembers() if m.isfile()}
+    wanted = {wrapper: REPO / "files" / "jffs" / "router-wg" / "router-wg.sh"}
+    for path in (REPO / "router_wg").rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            wanted[f"{package}/{path.relative_to(REPO / 'router_wg')}"] = path
+    stale = [name for name in packed if name.startswith(f"{package}/") and name not in wanted]
+    for name, source in wanted.items():
+        if name not in packed or archive.extractfile(name).read() != source.read_bytes():
+            stale.append(name)
+    return stale
 
 
 def make_install(destdir: Path, platform: str) -> None:
@@ -67,6 +127,37 @@ def inner_tar(ipk: Path, name: str) -> tarfile.TarFile:
     with tarfile.open(ipk, "r:gz") as outer:
         data = outer.extractfile(name).read()
     return tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+
+
+def opkg_install(ipk: Path, root: Path, tools: Path) -> Path:
+    """Installs the package into the fresh `root` as opkg does when it installs into a root
+    other than / (`opkg -o ROOT`, OpenWrt's image builder): data.tar.gz from the outer archive
+    extracted at the root; the control files kept as usr/lib/opkg/info/router-wg.<name>
+    beside the .list of installed files; then postinst run as opkg runs it,
+    `/bin/sh -c "<script> configure"` (here BusyBox ash, as on OpenWrt) with IPKG_INSTROOT
+    naming the root. `tools` is the PATH of BusyBox applets the script gets. Returns the info
+    folder."""
+    info = root / "usr" / "lib" / "opkg" / "info"
+    info.mkdir(parents=True)
+    with tarfile.open(ipk, "r:gz") as outer:
+        data = outer.extractfile("./data.tar.gz").read()
+        control = outer.extractfile("./control.tar.gz").read()
+    unpack = [shutil.which("busybox"), "tar", "-xzf", "-", "-C", str(root)]
+    subprocess.run(unpack, input=data, check=True, timeout=120)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        files = [m.name.removeprefix(".") for m in archive.getmembers() if not m.isdir()]
+    (info / "router-wg.list").write_text("".join(f"{name}\n" for name in files))
+    with tarfile.open(fileobj=io.BytesIO(control), mode="r:gz") as archive:
+        for member in archive.getmembers():
+            if member.isfile():
+                script = info / f"router-wg.{member.name.removeprefix('./')}"
+                script.write_bytes(archive.extractfile(member).read())
+                script.chmod(member.mode)
+    env = clean_env(IPKG_INSTROOT=str(root), PKG_ROOT=str(root), PKG_UPGRADE="0", PATH=str(tools))
+    postinst = [shutil.which("busybox"), "sh", "-c", f"{info}/router-wg.postinst configure"]
+    done = subprocess.run(postinst, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"postinst failed: {done.stdout}{done.stderr}"
+    return info
 
 
 def write_script(path: Path, text: str) -> Path:

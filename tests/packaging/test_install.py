@@ -6,7 +6,9 @@ import subprocess
 
 import pytest
 from pkg_layout import documented_lines, expected, installed, source_of
-from pkgtools import REPO, make_install
+from pkgtools import HOST_ONLY, REPO, make_install
+
+pytestmark = HOST_ONLY
 
 
 @pytest.mark.parametrize("platform", ["freshtomato", "openwrt"])

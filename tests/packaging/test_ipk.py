@@ -5,6 +5,7 @@ only: no jinja2, no cryptography)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tarfile
@@ -13,15 +14,14 @@ import pytest
 from pkg_layout import expected
 from pkgtools import (
     BARE_PYTHON,
+    HOST_ONLY,
     REPO,
     VERSION,
-    bare_python,
     build,
     clean_env,
     inner_tar,
     members,
     require,
-    router_bin,
 )
 
 IPK = f"router-wg_{VERSION}_all.ipk"
@@ -92,6 +92,7 @@ def test_data_holds_the_openwrt_layout(built):
     assert {p: e.mode for p, e in entries.items()} == expected("openwrt")
 
 
+@HOST_ONLY
 @pytest.mark.parametrize("archive", [IPK, f"./data.tar.gz in {IPK}", f"router-wg-{VERSION}.tar.gz"])
 def test_archives_are_reproducible_entries(built, archive):
     """Owned by 0:0, dated by the last commit, no bytecode."""
@@ -107,6 +108,7 @@ def test_archives_are_reproducible_entries(built, archive):
             assert "__pycache__" not in entry.name and not entry.name.endswith(".pyc")
 
 
+@HOST_ONLY
 def test_a_second_build_is_byte_identical(built, tmp_path):
     again = build(tmp_path, "ipk", "dist")
     for name in (IPK, f"router-wg-{VERSION}.tar.gz"):
@@ -115,19 +117,22 @@ def test_a_second_build_is_byte_identical(built, tmp_path):
 
 
 @pytest.fixture
-def router_root(built, tmp_path):
-    """A fresh root with the package unpacked into it as opkg does (data.tar.gz at /), a
-    python3 on PATH that has the standard library only, and BusyBox for the rest."""
-    root = tmp_path / "root"
-    root.mkdir()
-    with tarfile.open(built / IPK, "r:gz") as outer:
-        (tmp_path / "data.tar.gz").write_bytes(outer.extractfile("./data.tar.gz").read())
-    unpack = [BUSYBOX, "tar", "-xzf", str(tmp_path / "data.tar.gz"), "-C", str(root)]
-    subprocess.run(unpack, check=True, timeout=60)
-    bare_python(root / "usr" / "bin" / "python3")
-    tools = router_bin(tmp_path / "busybox", tmp_path / "syslog")
-    env = clean_env(ROUTER_WG_ROOT=str(root), PATH=f"{root}/usr/bin:{tools}")
-    return root, env
+def router_root(opkg_root):
+    """The root where the package was installed as opkg does, and the environment of a
+    router's shell there: BusyBox applets and the root's /usr/bin (python3 with the standard
+    library only)."""
+    env = clean_env(
+        ROUTER_WG_ROOT=str(opkg_root.root), PATH=f"{opkg_root.root}/usr/bin:{opkg_root.tools}"
+    )
+    return opkg_root.root, env
+
+
+def test_postinst_enables_the_init_script_in_an_image_being_built(opkg_root):
+    """opkg_root ran postinst as the image builder does (IPKG_INSTROOT): the init script is
+    linked into that root's rc.d by its START and STOP, so the router starts it at boot."""
+    rc_d = opkg_root.root / "etc" / "rc.d"
+    links = {path.name: os.readlink(path) for path in rc_d.iterdir()}
+    assert links == {"S99router-wg": "../init.d/router-wg", "K10router-wg": "../init.d/router-wg"}
 
 
 def run_wrapper(root, env, *args: str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import time
 
@@ -136,6 +137,7 @@ def test_boot_without_default_route_gives_up_in_time_and_says_why(router):
 
 def test_boot_without_python_gives_up_and_says_why(router):
     router.put_bundle()  # no /opt/bin/python3, and none on the BusyBox PATH
+    assert not (router.root / "opt").exists()  # /opt not mounted
     done = router.run("boot", uplink=True)
     assert done.returncode == 0, done.stderr
     missing = router.logged().split("still missing:")[1]
@@ -227,7 +229,7 @@ def test_plan_runs_the_bundled_router_wg_on_a_bare_python(router, tmp_path):
         pytest.skip("router_wg has no plan command yet")
     mesh = tmp_path / "mesh"
     subprocess.run(
-        [str(REPO / ".venv" / "bin" / "python"), "-m", "router_wg", "makeconf"]
+        [sys.executable, "-m", "router_wg", "makeconf"]  # the venv's, or the guest's
         + ["--answers", str(REPO / "router_wg" / "examples" / "three-sites.toml")]
         + ["--out", str(mesh)],
         check=True,
