@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from demo.checks import device_towards, leftovers, on_each, ping_counted, wait_until
+from demo.checks import PING_COUNT, device_towards, leftovers, on_each, ping_counted, wait_until
 from demo.narrate import expect
 
 SLACK = 30.0  # s beyond what the thresholds need, for slow ticks under emulation
@@ -129,7 +129,7 @@ def failback(demo) -> None:
 
 def _ping_via(demo, source, target, device: str, not_device: str) -> None:
     say = demo.narrator
-    say.command(f"{source.label}-host", f"ping -c 5 {target.lan_host_address}")
+    say.command(f"{source.label}-host", f"ping -c {PING_COUNT} {target.lan_host_address}")
     traffic = ping_counted(source, target)
     say.output(f"{traffic.received}/{traffic.sent} answered")
     say.output(traffic.describe(source.label))

@@ -13,7 +13,7 @@ import pytest
 from jffs_install import Installed
 from lab import Lab, names, wireguard
 
-from demo.checks import device_towards, handshakes, on_each, our_routes, ping_counted
+from demo.checks import PING_COUNT, device_towards, handshakes, on_each, our_routes, ping_counted
 from demo.narrate import StepFailed, expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -270,7 +270,7 @@ def ping(demo) -> None:
     ):
         alpha = demo.routers[0]
         for other in demo.routers[1:]:
-            say.command(f"{alpha.label}-host", f"ping -c 5 {other.lan_host_address}")
+            say.command(f"{alpha.label}-host", f"ping -c {PING_COUNT} {other.lan_host_address}")
             traffic = ping_counted(alpha, other)
             say.output(f"{traffic.received}/{traffic.sent} answered")
             say.output(traffic.describe(alpha.label))
