@@ -1,8 +1,14 @@
-"""rp_filter through /proc (never re-rooted: it belongs to this network namespace)."""
+"""rp_filter through /proc (never re-rooted: it belongs to this network namespace), and the
+record of the values `start` replaced, so that `stop` can put them back (state dir: a reboot
+resets both)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+
+from router_wg.paths import Paths
 
 
 def rp_filter_path(interface: str) -> Path:
@@ -18,3 +24,42 @@ def read_rp_filter(interface: str) -> int | None:
 
 def write_rp_filter(interface: str, value: int) -> None:
     rp_filter_path(interface).write_text(f"{value}\n")
+
+
+def _record_file(paths: Paths) -> Path:
+    return paths.state_dir / "rp_filter.json"
+
+
+def replaced(paths: Paths) -> dict[str, int]:
+    """interface -> the rp_filter value it had before start changed it."""
+    try:
+        record = json.loads(_record_file(paths).read_text())
+    except (OSError, ValueError):
+        return {}  # none, or unreadable: nothing to put back
+    if not isinstance(record, dict):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def remember_replaced(paths: Paths, interface: str, value: int) -> None:
+    """Keep the first value seen: a later start replaces only what it set itself."""
+    record = replaced(paths)
+    if interface not in record:
+        _write_record(paths, {**record, interface: value})
+
+
+def forget_replaced(paths: Paths, interface: str) -> None:
+    record = replaced(paths)
+    if record.pop(interface, None) is not None:
+        _write_record(paths, record)
+
+
+def _write_record(paths: Paths, record: dict[str, int]) -> None:
+    path = _record_file(paths)
+    if not record:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(record, sort_keys=True) + "\n")
+    os.replace(tmp, path)

@@ -166,6 +166,18 @@ class SetRpFilter(Action):
 
 
 @dataclass(frozen=True)
+class RestoreRpFilter(Action):
+    """Put back the value start replaced on an interface that outlives us (the fallback's),
+    where it still has ours."""
+
+    interface: str
+    value: int
+
+    def describe(self) -> str:
+        return f"restore rp_filter={self.value} on {self.interface}"
+
+
+@dataclass(frozen=True)
 class AddCron(Action):
     line: str
     replaces: tuple[str, ...] = ()  # our stale entries

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from router_wg.backends import firewall, module, sysctl, wireguard
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_transaction import inverse, transaction
-from router_wg.converge.state import INTERFACE_MARK, ROUTE_PROTOCOL
+from router_wg.converge.state import INTERFACE_MARK, LOOSE_RP_FILTER, ROUTE_PROTOCOL
 from router_wg.converge.system import System, creation_pending_file
 from router_wg.errors import CommandError, UserError
 
@@ -105,7 +105,14 @@ def _do(step, system: System) -> None:
     elif isinstance(step, a.RemoveRoute):
         nl.route("del", step.destination, step.ifindex, ROUTE_PROTOCOL)
     elif isinstance(step, a.SetRpFilter):
+        if step.previous is not None:
+            sysctl.remember_replaced(system.paths, step.interface, step.previous)
         sysctl.write_rp_filter(step.interface, step.value)
+    elif isinstance(step, a.RestoreRpFilter):
+        # only where it still has our value: a change made since then is someone's choice
+        if sysctl.read_rp_filter(step.interface) == LOOSE_RP_FILTER:
+            sysctl.write_rp_filter(step.interface, step.value)
+        sysctl.forget_replaced(system.paths, step.interface)
     elif isinstance(step, a.AddCron):
         system.cron.add(step.line)
     elif isinstance(step, a.RemoveCron):

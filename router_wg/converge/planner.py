@@ -151,6 +151,9 @@ def plan_stop(observed: Observed) -> list[a.Action]:
         plan += [a.RemoveJump(table_name, r, n) for r, n in sorted(table.jumps.items())]
         plan += [a.DeleteChain(table_name, c, rules) for c, rules in sorted(table.chains.items())]
     plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes)]
+    for interface, value in sorted(observed.rp_filter_replaced.items()):
+        if interface != observed.interface:  # ours goes with the interface
+            plan.append(a.RestoreRpFilter(interface, value))
     if observed.link is not None and (observed.link.ours or observed.creation_pending):
         plan.append(a.DeleteInterface(observed.interface))
     if observed.module_loaded:

@@ -61,5 +61,6 @@ class Observed:
     firewall: dict[str, TableState]
     rp_filter: dict[str, int | None]  # None: interface absent
     cron_lines: tuple[str, ...]  # our entries, id stripped
+    rp_filter_replaced: dict[str, int] = field(default_factory=dict)  # what start changed
     # a run was killed between creating the interface and marking it: the link is ours
     creation_pending: bool = False

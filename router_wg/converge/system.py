@@ -46,7 +46,9 @@ def creation_pending_file(paths: Paths, interface: str):
 
 def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
     """Only our objects: routes with our protocol, RWG_* chains and their jumps, our
-    cron entry, and the interface of our name (ours or not; the planner decides)."""
+    cron entry, and the interface of our name (ours or not; the planner decides).
+    rp_filter is read on `rp_interfaces` and on every interface whose value start replaced."""
+    replaced = sysctl.replaced(system.paths)
     link = system.netlink.link(interface)
     pending = bool(link) and creation_pending_file(system.paths, interface).exists()
     device = wireguard.dump(system.runner, interface) if link and (link.ours or pending) else None
@@ -57,7 +59,8 @@ def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
         device=device,
         routes=system.netlink.routes(ROUTE_PROTOCOL),
         firewall=parse_save(firewall.save(system.runner)),
-        rp_filter={name: sysctl.read_rp_filter(name) for name in rp_interfaces},
+        rp_filter={name: sysctl.read_rp_filter(name) for name in {*rp_interfaces, *replaced}},
         cron_lines=system.cron.entries(),
         creation_pending=pending,
+        rp_filter_replaced=replaced,
     )

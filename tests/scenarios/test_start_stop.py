@@ -21,6 +21,7 @@ from scenarios.bundles import (
     start,
     wait_for,
     wg_config_view,
+    write_bundles,
 )
 
 pytestmark = pytest.mark.root
@@ -177,3 +178,30 @@ def test_foreign_interface_with_our_name_is_refused_and_survives(
     assert ifindex(alpha) == index
     assert iptables_rules(alpha, iptables_backend) == rules
     assert our_routes(alpha) == [] and crontab(alpha) == ""
+
+
+@pytest.mark.parametrize("changed_since", [False, True], ids=["ours", "changed-since"])
+def test_stop_puts_back_the_fallback_interfaces_rp_filter(
+    lab, wireguard_impl, tmp_path, changed_since
+):
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
+    sites = [(r.fqdn, r.lans, r.fqdn) for r in (alpha, beta)]
+    fallback = 'fallback_network = "10.0.0.0/16"\nfallback_interface = "tinc"\n'
+    bundle = write_bundles(tmp_path / "bundles", sites, fallback)[alpha.fqdn]
+    alpha.ip("tuntap", "add", "dev", "tinc", "mode", "tun")  # a tun device, as tincd makes
+    alpha.sysctl({"net.ipv4.conf.tinc.rp_filter": 1})
+
+    def tinc_rp_filter() -> str:
+        return alpha.run(["sysctl", "-n", "net.ipv4.conf.tinc.rp_filter"]).stdout.strip()
+
+    start(alpha, bundle)
+    assert tinc_rp_filter() == "2"
+    start(alpha, bundle)  # a second start must not take 2 for the value to put back
+    if changed_since:
+        alpha.sysctl({"net.ipv4.conf.tinc.rp_filter": 0})  # the admin's choice since
+
+    alpha.router_wg("stop", "--conf-dir", bundle)
+
+    assert tinc_rp_filter() == ("0" if changed_since else "1")
+    assert "tinc" in links(alpha)

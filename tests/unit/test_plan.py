@@ -341,3 +341,18 @@ def test_interface_left_unmarked_by_a_killed_start_is_adopted():
     observed = replace(observed, link=replace(observed.link, alias=None), creation_pending=True)
     assert plan_start(d, observed) == [a.MarkInterface("wg0")]
     assert a.DeleteInterface("wg0") in plan_stop(observed)
+
+
+def test_stop_restores_the_rp_filter_start_replaced_on_the_fallback_interface():
+    observed = replace(converged(desired()), rp_filter_replaced={"tinc": 1, "wg0": 0})
+    plan = plan_stop(observed)
+    # the fallback's value goes back; ours goes with the interface
+    assert a.RestoreRpFilter("tinc", 1) in plan
+    assert not [x for x in plan if getattr(x, "interface", None) == "wg0" and "RpFilter" in str(x)]
+    assert plan.index(a.RestoreRpFilter("tinc", 1)) < plan.index(a.DeleteInterface("wg0"))
+
+
+def test_a_recorded_rp_filter_changes_nothing_in_a_converged_start():
+    d = desired()
+    observed = replace(converged(d), rp_filter_replaced={"tinc": 1})
+    assert plan_start(d, observed) == []
