@@ -8,7 +8,6 @@ SHELL := /bin/bash
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTEST  := $(PY) -m pytest
-OUT     ?= /tmp/wireguard
 TESTS   ?=
 # Debian packages the project needs on the machine that builds and tests it.
 HOST_PACKAGES := python3-venv iproute2 iptables wireguard-tools wireguard-go tinc \
