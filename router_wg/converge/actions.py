@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from router_wg.converge.firewall_rules import IPV4, IPV6
 from router_wg.converge.wgconf import WgDevice
 
 
@@ -119,19 +120,22 @@ class WriteChain(Action):
     chain: str
     rules: tuple[str, ...]
     previous: tuple[str, ...] | None  # None: the chain did not exist
+    family: str = IPV4
 
     def describe(self) -> str:
         verb = "create" if self.previous is None else "rewrite"
-        return f"firewall {self.table}: {verb} chain {self.chain} ({len(self.rules)} rules)"
+        where = _where(self.family, self.table)
+        return f"firewall {where}: {verb} chain {self.chain} ({len(self.rules)} rules)"
 
 
 @dataclass(frozen=True)
 class AddJump(Action):
     table: str
     rule: str  # "-A INPUT -j RWG_INPUT"
+    family: str = IPV4
 
     def describe(self) -> str:
-        return f"firewall {self.table}: insert jump {self.rule[3:]}"
+        return f"firewall {_where(self.family, self.table)}: insert jump {self.rule[3:]}"
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,11 @@ class RemoveJump(Action):
     table: str
     rule: str
     count: int = 1
+    family: str = IPV4
 
     def describe(self) -> str:
         times = f" ({self.count}x)" if self.count > 1 else ""
-        return f"firewall {self.table}: remove jump {self.rule[3:]}{times}"
+        return f"firewall {_where(self.family, self.table)}: remove jump {self.rule[3:]}{times}"
 
 
 @dataclass(frozen=True)
@@ -150,9 +155,15 @@ class DeleteChain(Action):
     table: str
     chain: str
     rules: tuple[str, ...] = ()
+    family: str = IPV4
 
     def describe(self) -> str:
-        return f"firewall {self.table}: delete chain {self.chain}"
+        return f"firewall {_where(self.family, self.table)}: delete chain {self.chain}"
+
+
+def _where(family: str, table: str) -> str:
+    """How a description names the table: "filter" in iptables, "ipv6 filter" in ip6tables."""
+    return f"ipv6 {table}" if family == IPV6 else table
 
 
 @dataclass(frozen=True)

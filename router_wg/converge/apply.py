@@ -2,7 +2,8 @@
 
 `apply_start` stops at the first failure and undoes what this run did, in reverse, then
 raises. `apply_stop` keeps going past failures and returns them. All firewall actions
-of a plan go out as one iptables-restore transaction, at the first one's place.
+of a plan go out as one iptables-restore transaction per family (IPv4, then IPv6), each
+at the place of its family's first action.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from router_wg.backends import firewall, module, sysctl, wireguard
 from router_wg.converge import actions as a
+from router_wg.converge.firewall_rules import IPV6
 from router_wg.converge.firewall_transaction import inverse, transaction
 from router_wg.converge.state import INTERFACE_MARK, LOOSE_RP_FILTER, ROUTE_PROTOCOL
 from router_wg.converge.system import System, creation_pending_file
@@ -22,14 +24,18 @@ Say = Callable[[str], None]
 
 
 def _batched(plan: list[a.Action]) -> list[a.Action | list[a.Action]]:
-    """The plan with its firewall actions gathered into one list at the first one's place."""
-    rules = [x for x in plan if isinstance(x, a.FIREWALL_ACTIONS)]
+    """The plan with each family's firewall actions gathered into one list, at the place
+    of that family's first one."""
+    families: dict[str, list[a.Action]] = {}
+    for x in plan:
+        if isinstance(x, a.FIREWALL_ACTIONS):
+            families.setdefault(x.family, []).append(x)
     steps: list[a.Action | list[a.Action]] = []
     for x in plan:
         if not isinstance(x, a.FIREWALL_ACTIONS):
             steps.append(x)
-        elif x is rules[0]:
-            steps.append(rules)
+        elif x is families[x.family][0]:
+            steps.append(families[x.family])
     return steps
 
 
@@ -69,9 +75,10 @@ def apply_stop(plan: list[a.Action], system: System, say: Say) -> list[str]:
 def _do(step, system: System) -> None:
     nl = system.netlink
     if isinstance(step, list):
-        text = transaction(step)
-        log.info("iptables-restore --noflush <<\n%s", text.rstrip())
-        firewall.restore(system.runner, text)
+        text, ipv6 = transaction(step), step[0].family == IPV6
+        program = firewall.program("restore", ipv6=ipv6)
+        log.info("%s --noflush <<\n%s", program, text.rstrip())
+        firewall.restore(system.runner, text, ipv6=ipv6)
     elif isinstance(step, a.LoadModule):
         try:
             module.load(system.runner)
@@ -127,7 +134,7 @@ def _do(step, system: System) -> None:
 def _undo(step, system: System) -> None:
     nl = system.netlink
     if isinstance(step, list):
-        firewall.restore(system.runner, transaction(inverse(step)))
+        firewall.restore(system.runner, transaction(inverse(step)), ipv6=step[0].family == IPV6)
     elif isinstance(step, a.CreateInterface):
         _delete(step.interface, system)
     elif isinstance(step, a.SyncWireGuard) and step.previous is not None:

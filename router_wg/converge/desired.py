@@ -4,9 +4,11 @@ endpoint names replaced by the addresses they resolved to. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from router_wg.backends.resolve import split_endpoint
 from router_wg.converge.firewall_rules import desired_chains
 from router_wg.converge.state import DEFAULT_MTU, LOOSE_RP_FILTER, Desired
 from router_wg.converge.wgconf import WgDevice
@@ -47,9 +49,33 @@ def desired_state(
         address=f"{site.tunnel_address}/{site.tunnel_prefix}",
         wireguard=replace(wg_config, peers=tuple(peers)),
         routes=routes,
-        chains=desired_chains(site.interface, site.listen_port, site.lans),
+        chains=desired_chains(
+            site.interface,
+            site.listen_port,
+            site.lans,
+            ipv6=uses_ipv6(site, [p.endpoint for p in peers if p.endpoint]),
+        ),
         rp_filter=rp_filter,
         cron_line=cron_line,
         endpoint_choices=choices,
         peer_names={p.public_key: p.fqdn for p in site.peers},
     )
+
+
+def uses_ipv6(site: Site, endpoints: Iterable[str]) -> bool:
+    """Whether this router needs the ip6tables chains: an IPv6 LAN (its own or a peer's),
+    an IPv6 tunnel address, or a peer reached at an IPv6 endpoint (`endpoints`: the
+    "ip:port" each peer gets, names already resolved). An IPv4-only mesh gets none."""
+    return (
+        site.tunnel_address.version == 6
+        or any(lan.version == 6 for lan in site.lans)
+        or any(lan.version == 6 for peer in site.peers for lan in peer.lans)
+        or any(_is_ipv6(split_endpoint(e)[0]) for e in endpoints)
+    )
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:  # not an address: a name nothing resolved
+        return False

@@ -3,14 +3,16 @@
 
 Everything router-wg adds lives in chains named RWG_*; the built-in chains only get one
 `-j RWG_*` jump each, inserted first so the firmware's own DROP rules cannot shadow ours.
+The same chains exist in ip6tables (without the nat one) when the bundle has IPv6.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 CHAIN_PREFIX = "RWG_"
+IPV4, IPV6 = "ipv4", "ipv6"  # iptables, ip6tables
+FAMILIES = (IPV4, IPV6)
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Chain:
     name: str  # ours: RWG_*
     hooked_from: str  # the built-in chain that jumps to it
     rules: tuple[str, ...]  # "-A RWG_INPUT ..." exactly as iptables-save prints them
+    family: str = IPV4  # IPV6: the chain lives in ip6tables
 
     @property
     def jump(self) -> str:
@@ -33,11 +36,26 @@ class TableState:
     jumps: dict[str, int]  # "-A INPUT -j RWG_INPUT" -> how many times it is there
 
 
-def desired_chains(interface: str, listen_port: int, lans) -> tuple[Chain, ...]:
-    """The rules of DESIGN section 3 / issue 4 point 3 (IPv4: iptables, not ip6tables)."""
-    v4_lans = [n for n in lans if isinstance(n, ipaddress.IPv4Network)]
+def desired_chains(
+    interface: str, listen_port: int, lans, *, ipv6: bool = False
+) -> tuple[Chain, ...]:
+    """The rules of DESIGN section 3 / issue 4 point 3 in iptables, and with `ipv6` their
+    IPv6 equivalents in ip6tables (forwarding for the IPv6 LANs)."""
+    chains = _family_chains(IPV4, interface, listen_port, lans)
+    # ACCEPT in nat POSTROUTING ends NAT for the connection: no masquerade rule of the
+    # firmware (often written without -o) can rewrite traffic entering the tunnel.
+    chains += (Chain("nat", "RWG_NAT", "POSTROUTING", (f"-A RWG_NAT -o {interface} -j ACCEPT",)),)
+    if ipv6:
+        # No IPv6 nat chain: router firmware often has no ip6table_nat (the table would not
+        # even load), and IPv6 LANs are routed, not masqueraded, so nothing needs exempting.
+        chains += _family_chains(IPV6, interface, listen_port, lans)
+    return chains
+
+
+def _family_chains(family: str, interface: str, listen_port: int, lans) -> tuple[Chain, ...]:
+    version = 6 if family == IPV6 else 4
     forward = []
-    for lan in v4_lans:
+    for lan in (n for n in lans if n.version == version):
         forward.append(f"-A RWG_FORWARD -s {lan.with_prefixlen} -o {interface} -j ACCEPT")
         forward.append(f"-A RWG_FORWARD -d {lan.with_prefixlen} -i {interface} -j ACCEPT")
     clamp = "-p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"
@@ -50,8 +68,9 @@ def desired_chains(interface: str, listen_port: int, lans) -> tuple[Chain, ...]:
                 f"-A RWG_INPUT -p udp -m udp --dport {listen_port} -j ACCEPT",
                 f"-A RWG_INPUT -i {interface} -j ACCEPT",
             ),
+            family,
         ),
-        Chain("filter", "RWG_FORWARD", "FORWARD", tuple(forward)),
+        Chain("filter", "RWG_FORWARD", "FORWARD", tuple(forward), family),
         Chain(
             "mangle",
             "RWG_MSS",
@@ -60,15 +79,14 @@ def desired_chains(interface: str, listen_port: int, lans) -> tuple[Chain, ...]:
                 f"-A RWG_MSS -o {interface} {clamp}",
                 f"-A RWG_MSS -i {interface} {clamp}",
             ),
+            family,
         ),
-        # ACCEPT in nat POSTROUTING ends NAT for the connection: no masquerade rule of the
-        # firmware (often written without -o) can rewrite traffic entering the tunnel.
-        Chain("nat", "RWG_NAT", "POSTROUTING", (f"-A RWG_NAT -o {interface} -j ACCEPT",)),
     )
 
 
 def parse_save(text: str) -> dict[str, TableState]:
-    """Our chains and jumps out of `iptables-save` output (counters ignored)."""
+    """Our chains and jumps out of `iptables-save` or `ip6tables-save` output (counters
+    ignored)."""
     tables: dict[str, TableState] = {}
     current: TableState | None = None
     for raw in text.splitlines():

@@ -1,4 +1,5 @@
-"""Firewall actions as one `iptables-restore --noflush` transaction, and its inverse.
+"""Firewall actions of one family as one `iptables-restore --noflush` (or
+`ip6tables-restore`) transaction, and its inverse (which keeps each action's family).
 
 Declaring `:RWG_X - [0:0]` creates our chain or, with --noflush, flushes only it; the
 built-in chains get `-I <chain> 1 -j RWG_X` / `-D <chain> -j RWG_X`, nothing else.
@@ -6,10 +7,14 @@ built-in chains get `-I <chain> 1 -j RWG_X` / `-D <chain> -j RWG_X`, nothing els
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from router_wg.converge import actions as a
 
 
 def transaction(firewall_actions: list[a.Action]) -> str:
+    if len({x.family for x in firewall_actions}) > 1:  # one program reads it: one family
+        raise ValueError("one transaction per family: iptables and ip6tables apart")
     tables: dict[str, list[a.Action]] = {}
     for action in firewall_actions:
         tables.setdefault(action.table, []).append(action)
@@ -41,14 +46,14 @@ def inverse(firewall_actions: list[a.Action]) -> list[a.Action]:
     for x in firewall_actions:
         if isinstance(x, a.WriteChain):
             undo.append(
-                a.DeleteChain(x.table, x.chain)
+                a.DeleteChain(x.table, x.chain, family=x.family)
                 if x.previous is None
-                else a.WriteChain(x.table, x.chain, x.previous, x.rules)
+                else replace(x, rules=x.previous, previous=x.rules)
             )
         elif isinstance(x, a.AddJump):
-            undo.append(a.RemoveJump(x.table, x.rule))
+            undo.append(a.RemoveJump(x.table, x.rule, family=x.family))
         elif isinstance(x, a.RemoveJump):
-            undo += [a.AddJump(x.table, x.rule)] * x.count
+            undo += [a.AddJump(x.table, x.rule, x.family)] * x.count
         elif isinstance(x, a.DeleteChain):
-            undo.append(a.WriteChain(x.table, x.chain, x.rules, None))
+            undo.append(a.WriteChain(x.table, x.chain, x.rules, None, x.family))
     return undo

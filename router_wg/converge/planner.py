@@ -8,6 +8,7 @@ whose firewall was flushed gets only the firewall back (the tunnel is not touche
 from __future__ import annotations
 
 from router_wg.converge import actions as a
+from router_wg.converge.firewall_rules import FAMILIES, TableState
 from router_wg.converge.state import Desired, Observed
 from router_wg.converge.wgconf import DumpDevice, WgPeer, dump_as_config
 from router_wg.errors import UserError
@@ -107,25 +108,34 @@ def _routes(desired: Desired, observed: Observed) -> list[a.Action]:
 
 def _firewall(desired: Desired, observed: Observed) -> list[a.Action]:
     plan: list[a.Action] = []
-    wanted_names = {(c.table, c.name) for c in desired.chains}
-    for chain in desired.chains:
-        table = observed.firewall.get(chain.table)
+    for family in FAMILIES:
+        wanted = [c for c in desired.chains if c.family == family]
+        plan += _firewall_family(family, wanted, observed.tables(family))
+    return plan
+
+
+def _firewall_family(family: str, wanted, observed: dict[str, TableState]) -> list[a.Action]:
+    plan: list[a.Action] = []
+    wanted_names = {(c.table, c.name) for c in wanted}
+    for chain in wanted:
+        table = observed.get(chain.table)
         current = table.chains.get(chain.name) if table else None
         if current != chain.rules:
-            plan.append(a.WriteChain(chain.table, chain.name, chain.rules, current))
+            plan.append(a.WriteChain(chain.table, chain.name, chain.rules, current, family))
         jumps = table.jumps.get(chain.jump, 0) if table else 0
         if jumps == 0:
-            plan.append(a.AddJump(chain.table, chain.jump))
+            plan.append(a.AddJump(chain.table, chain.jump, family))
         elif jumps > 1:
-            plan.append(a.RemoveJump(chain.table, chain.jump, jumps - 1))
-    # chains of ours the bundle no longer wants (and the jumps into them)
-    for table_name, table in sorted(observed.firewall.items()):
+            plan.append(a.RemoveJump(chain.table, chain.jump, jumps - 1, family))
+    # chains of ours the bundle no longer wants (and the jumps into them): in ip6tables all
+    # of them once a bundle has no IPv6 left
+    for table_name, table in sorted(observed.items()):
         for rule, count in sorted(table.jumps.items()):
             if (table_name, rule.split()[-1]) not in wanted_names:
-                plan.append(a.RemoveJump(table_name, rule, count))
+                plan.append(a.RemoveJump(table_name, rule, count, family))
         for chain_name, rules in sorted(table.chains.items()):
             if (table_name, chain_name) not in wanted_names:
-                plan.append(a.DeleteChain(table_name, chain_name, rules))
+                plan.append(a.DeleteChain(table_name, chain_name, rules, family))
     return plan
 
 
@@ -147,9 +157,12 @@ def plan_stop(observed: Observed) -> list[a.Action]:
     plan: list[a.Action] = []
     if observed.cron_lines:
         plan.append(a.RemoveCron(observed.cron_lines))
-    for table_name, table in sorted(observed.firewall.items()):
-        plan += [a.RemoveJump(table_name, r, n) for r, n in sorted(table.jumps.items())]
-        plan += [a.DeleteChain(table_name, c, rules) for c, rules in sorted(table.chains.items())]
+    for family in FAMILIES:
+        for table_name, table in sorted(observed.tables(family).items()):
+            jumps = sorted(table.jumps.items())
+            plan += [a.RemoveJump(table_name, r, n, family) for r, n in jumps]
+            chains = sorted(table.chains.items())
+            plan += [a.DeleteChain(table_name, c, rules, family) for c, rules in chains]
     plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes)]
     for interface, value in sorted(observed.rp_filter_replaced.items()):
         if interface != observed.interface:  # ours goes with the interface

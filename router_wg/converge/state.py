@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from router_wg.converge.firewall_rules import Chain, TableState
+from router_wg.converge.firewall_rules import IPV6, Chain, TableState
 from router_wg.converge.wgconf import DumpDevice, WgDevice
 
 # The mark on every route we add (`ip route ... proto 0x57`). Unused by iproute2's
@@ -58,9 +58,14 @@ class Observed:
     link: Link | None  # the interface of our name, ours or not
     device: DumpDevice | None = field(repr=False)  # None when there is no link to ask
     routes: frozenset[tuple[str, int]]  # (destination, ifindex) of every route with our protocol
-    firewall: dict[str, TableState]
+    firewall: dict[str, TableState]  # iptables: table name -> our part of it
     rp_filter: dict[str, int | None]  # None: interface absent
     cron_lines: tuple[str, ...]  # our entries, id stripped
     rp_filter_replaced: dict[str, int] = field(default_factory=dict)  # what start changed
     # a run was killed between creating the interface and marking it: the link is ours
     creation_pending: bool = False
+    # ip6tables, read even for an IPv4-only bundle: chains left by an earlier IPv6 one
+    firewall6: dict[str, TableState] = field(default_factory=dict)
+
+    def tables(self, family: str) -> dict[str, TableState]:
+        return self.firewall6 if family == IPV6 else self.firewall

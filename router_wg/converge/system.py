@@ -3,6 +3,7 @@ observer that reads our objects out of it (`observe`)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from router_wg.backends import firewall, module, sysctl, wireguard
@@ -10,9 +11,11 @@ from router_wg.backends.cron import Cron
 from router_wg.backends.netlink import Netlink
 from router_wg.backends.platform import detect
 from router_wg.backends.runner import Runner
-from router_wg.converge.firewall_rules import parse_save
+from router_wg.converge.firewall_rules import TableState, parse_save
 from router_wg.converge.state import ROUTE_PROTOCOL, Observed
 from router_wg.paths import Paths
+
+log = logging.getLogger("router_wg")
 
 
 @dataclass
@@ -45,9 +48,10 @@ def creation_pending_file(paths: Paths, interface: str):
 
 
 def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
-    """Only our objects: routes with our protocol, RWG_* chains and their jumps, our
-    cron entry, and the interface of our name (ours or not; the planner decides).
-    rp_filter is read on `rp_interfaces` and on every interface whose value start replaced."""
+    """Only our objects: routes with our protocol, RWG_* chains and their jumps (iptables
+    and ip6tables), our cron entry, and the interface of our name (ours or not; the
+    planner decides). rp_filter is read on `rp_interfaces` and on every interface whose
+    value start replaced."""
     replaced = sysctl.replaced(system.paths)
     link = system.netlink.link(interface)
     pending = bool(link) and creation_pending_file(system.paths, interface).exists()
@@ -59,8 +63,18 @@ def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
         device=device,
         routes=system.netlink.routes(ROUTE_PROTOCOL),
         firewall=parse_save(firewall.save(system.runner)),
+        firewall6=_observe_ip6tables(system),
         rp_filter={name: sysctl.read_rp_filter(name) for name in {*rp_interfaces, *replaced}},
         cron_lines=system.cron.entries(),
         creation_pending=pending,
         rp_filter_replaced=replaced,
     )
+
+
+def _observe_ip6tables(system: System) -> dict[str, TableState]:
+    """Our ip6tables chains, read whatever the bundle says (an earlier start of an IPv6
+    bundle may have left some); none on a router without ip6tables."""
+    if not firewall.installed(ipv6=True):
+        log.debug("no %s: skipping the IPv6 firewall", firewall.program("save", ipv6=True))
+        return {}
+    return parse_save(firewall.save(system.runner, ipv6=True))
