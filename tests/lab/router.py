@@ -2,6 +2,10 @@
 root folder of its own for router-wg (cron file, lock, state), so nothing touches the host's.
 
     lan_host (eth0 10.0.N.2) ---- (lan 10.0.N.1) router (wan 198.18.N.2) ---- transit
+
+An IPv6 LAN among `lans` (say fd00:N::/64) turns IPv6 on in that router and its LAN host
+only: the router is ::1 on the first one and forwards IPv6, the host is ::2 with an IPv6
+default route via it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class Router(Namespace):
         first_lan = ipaddress.ip_network(self.lans[0])
         self.lan_address = str(first_lan.network_address + 1)
         self.lan_host_address = str(first_lan.network_address + 2)
+        self.lan6 = next((n for n in map(ipaddress.ip_network, self.lans) if n.version == 6), None)
+        self.lan_address6 = str(self.lan6.network_address + 1) if self.lan6 else None
+        self.lan_host_address6 = str(self.lan6.network_address + 2) if self.lan6 else None
         self.wireguard_keys: dict[str, str] = {}  # ifname -> public key, set by the lab
         self.lan_host: Namespace | None = None
         super().__init__(fqdn.split(".")[0], kind="r", forwarding=True)
@@ -48,17 +55,35 @@ class Router(Namespace):
             ["ip", "link", "add", "lan", "netns", self.name, "type", "veth"]
             + ["peer", "name", "eth0", "netns", self.lan_host.name],
         )
+        if self.lan6:
+            self._enable_ipv6()
         self.ip_batch(
             [f"address add {_first_host(lan)} dev lan" for lan in self.lans] + ["link set lan up"]
         )
         prefix = ipaddress.ip_network(self.lans[0]).prefixlen
-        self.lan_host.ip_batch(
-            [
-                f"address add {self.lan_host_address}/{prefix} dev eth0",
-                "link set eth0 up",
-                f"route add default via {self.lan_address}",
+        commands = [
+            f"address add {self.lan_host_address}/{prefix} dev eth0",
+            "link set eth0 up",
+            f"route add default via {self.lan_address}",
+        ]
+        if self.lan6 and self.lan_address6 != self.lan_address:
+            commands += [
+                f"address add {self.lan_host_address6}/{self.lan6.prefixlen} dev eth0 nodad",
+                f"route add default via {self.lan_address6}",
             ]
+        self.lan_host.ip_batch(commands)
+
+    def _enable_ipv6(self) -> None:
+        """IPv6 on the LAN link of both ends, and by default in the router, so the wg0 that
+        router-wg creates later can carry it; the namespaces' `all` stays off."""
+        self.sysctl(
+            {
+                "net.ipv6.conf.lan.disable_ipv6": 0,
+                "net.ipv6.conf.default.disable_ipv6": 0,
+                "net.ipv6.conf.all.forwarding": 1,
+            }
         )
+        self.lan_host.sysctl({"net.ipv6.conf.eth0.disable_ipv6": 0})
 
     def router_wg(
         self, *args: str, check: bool = True, timeout: float = 120
@@ -76,4 +101,5 @@ class Router(Namespace):
 
 def _first_host(lan: str) -> str:
     network = ipaddress.ip_network(lan)
-    return f"{network.network_address + 1}/{network.prefixlen}"
+    nodad = " nodad" if network.version == 6 else ""  # usable at once, no 1 s of DAD
+    return f"{network.network_address + 1}/{network.prefixlen}{nodad}"
