@@ -13,6 +13,7 @@ from router_wg.backends.platform import detect
 from router_wg.backends.runner import Runner
 from router_wg.converge.firewall_rules import TableState, parse_save
 from router_wg.converge.state import ROUTE_PROTOCOL, Observed
+from router_wg.errors import CommandError
 from router_wg.paths import Paths
 
 log = logging.getLogger("router_wg")
@@ -77,4 +78,8 @@ def _observe_ip6tables(system: System) -> dict[str, TableState]:
     if not firewall.installed(ipv6=True):
         log.debug("no %s: skipping the IPv6 firewall", firewall.program("save", ipv6=True))
         return {}
-    return parse_save(firewall.save(system.runner, ipv6=True))
+    try:
+        return parse_save(firewall.save(system.runner, ipv6=True))
+    except CommandError as exc:  # e.g. a kernel built without IPv6: IPv4 must still work
+        log.warning("warning: cannot read ip6tables (%s); taking it as holding none of ours", exc)
+        return {}
