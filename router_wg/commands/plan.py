@@ -26,7 +26,8 @@ def run(args) -> int:
     system = System(paths)
     try:
         desired = build_desired(site, wg_config, paths, conf_dir, resolve_for(wg_config))
-        plan = plan_start(desired, observe(system, site.interface, desired.rp_filter))
+        observed = observe(system, site.interface, desired.rp_filter, desired.ipv6)
+        plan = plan_start(desired, observed)
     finally:
         system.close()
     for action in plan:

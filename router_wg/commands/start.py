@@ -15,7 +15,7 @@ from router_wg.converge.bundle import (
     resolve_for,
 )
 from router_wg.converge.planner import plan_start
-from router_wg.converge.system import System, observe
+from router_wg.converge.system import System, ip6tables_marker, observe
 from router_wg.paths import Paths
 
 log = logging.getLogger("router_wg")
@@ -39,9 +39,11 @@ def converge(paths: Paths, conf_dir, report, *, take_lock: bool = True):
     try:  # pyroute2 is imported only if the plan changes a link, an address or a route
         with lock.held(paths) if take_lock else contextlib.nullcontext():
             desired = build_desired(site, wg_config, paths, conf_dir, resolved)
-            observed = observe(system, site.interface, desired.rp_filter)
+            observed = observe(system, site.interface, desired.rp_filter, desired.ipv6)
             plan = plan_start(desired, observed)
             apply_start(plan, system, report)
+            if not desired.ipv6:  # and the plan removed any leftovers there
+                ip6tables_marker(paths).unlink(missing_ok=True)
     finally:
         system.close()
         log.info("%d processes spawned", system.runner.spawned)

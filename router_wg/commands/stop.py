@@ -9,7 +9,7 @@ from router_wg.backends import lock
 from router_wg.converge.apply import apply_stop
 from router_wg.converge.bundle import add_conf_dir_argument, conf_dir_of
 from router_wg.converge.planner import plan_stop
-from router_wg.converge.system import System, observe
+from router_wg.converge.system import System, ip6tables_marker, observe
 from router_wg.paths import Paths
 from router_wg.site import load_site
 
@@ -28,6 +28,8 @@ def run(args) -> int:
         with lock.held(paths):
             plan = plan_stop(observe(system, site.interface))
             failures = apply_stop(plan, system, lambda text: print(f"[-] {text}", flush=True))
+            if not failures:
+                ip6tables_marker(paths).unlink(missing_ok=True)
     finally:
         system.close()
         log.info("%d processes spawned", system.runner.spawned)

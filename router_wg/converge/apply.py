@@ -16,7 +16,7 @@ from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import IPV6
 from router_wg.converge.firewall_transaction import inverse, transaction
 from router_wg.converge.state import INTERFACE_MARK, LOOSE_RP_FILTER, ROUTE_PROTOCOL
-from router_wg.converge.system import System, creation_pending_file
+from router_wg.converge.system import System, creation_pending_file, ip6tables_marker
 from router_wg.errors import CommandError, UserError
 
 log = logging.getLogger("router_wg")
@@ -76,6 +76,10 @@ def _do(step, system: System) -> None:
     nl = system.netlink
     if isinstance(step, list):
         text, ipv6 = transaction(step), step[0].family == IPV6
+        if ipv6:  # before the change: a run killed during it leaves the next run looking
+            marker = ip6tables_marker(system.paths)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
         program = firewall.program("restore", ipv6=ipv6)
         log.info("%s --noflush <<\n%s", program, text.rstrip())
         firewall.restore(system.runner, text, ipv6=ipv6)

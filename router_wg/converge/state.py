@@ -36,6 +36,11 @@ class Desired:
     endpoint_choices: dict[str, frozenset[str]] = field(default_factory=dict)
     peer_names: dict[str, str] = field(default_factory=dict)  # public key -> fqdn
 
+    @property
+    def ipv6(self) -> bool:
+        """Whether this bundle wants chains in ip6tables."""
+        return any(chain.family == IPV6 for chain in self.chains)
+
 
 @dataclass(frozen=True)
 class Link:

@@ -48,11 +48,18 @@ def creation_pending_file(paths: Paths, interface: str):
     return paths.state_dir / f"creating-{interface}"
 
 
-def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
-    """Only our objects: routes with our protocol, RWG_* chains and their jumps (iptables
-    and ip6tables), our cron entry, and the interface of our name (ours or not; the
-    planner decides). rp_filter is read on `rp_interfaces` and on every interface whose
-    value start replaced."""
+def ip6tables_marker(paths: Paths):
+    """Exists from before a run's first ip6tables change until a run leaves none of ours
+    there: an IPv4-only router never pays for reading ip6tables (state dir: the rules and
+    the marker both go at reboot)."""
+    return paths.state_dir / "ip6tables-used"
+
+
+def observe(system: System, interface: str, rp_interfaces=(), ipv6: bool = False) -> Observed:
+    """Only our objects: routes with our protocol, RWG_* chains and their jumps (iptables,
+    and ip6tables when `ipv6` is wanted or an earlier run used it), our cron entry, and the
+    interface of our name (ours or not; the planner decides). rp_filter is read on
+    `rp_interfaces` and on every interface whose value start replaced."""
     replaced = sysctl.replaced(system.paths)
     link = system.netlink.link(interface)
     pending = bool(link) and creation_pending_file(system.paths, interface).exists()
@@ -64,7 +71,9 @@ def observe(system: System, interface: str, rp_interfaces=()) -> Observed:
         device=device,
         routes=system.netlink.routes(ROUTE_PROTOCOL),
         firewall=parse_save(firewall.save(system.runner)),
-        firewall6=_observe_ip6tables(system),
+        firewall6=_observe_ip6tables(system)
+        if ipv6 or ip6tables_marker(system.paths).exists()
+        else {},
         rp_filter={name: sysctl.read_rp_filter(name) for name in {*rp_interfaces, *replaced}},
         cron_lines=system.cron.entries(),
         creation_pending=pending,
