@@ -27,6 +27,7 @@ from router_wg.converge.state import Link
 from router_wg.errors import UserError
 
 MAIN_TABLE = 254
+RT_SCOPE_NOWHERE = 255  # in a delete: any scope
 
 
 def _iproute_class():
@@ -133,8 +134,16 @@ class Netlink:
 
     def route(self, verb: str, destination: str, ifindex: int, protocol: int) -> None:
         family = ipaddress.ip_network(destination).version == 6 and socket.AF_INET6
+        # a delete matches any scope, as `ip route del` does (RT_SCOPE_NOWHERE); pyroute2's
+        # default, universe, misses a route someone made with `scope link` ("No such process")
+        scope = {"scope": RT_SCOPE_NOWHERE} if verb == "del" else {}
         self.ipr.route(
-            verb, dst=destination, oif=ifindex, proto=protocol, family=family or socket.AF_INET
+            verb,
+            dst=destination,
+            oif=ifindex,
+            proto=protocol,
+            family=family or socket.AF_INET,
+            **scope,
         )
 
     def _index(self, name: str) -> int:

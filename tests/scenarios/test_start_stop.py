@@ -205,3 +205,14 @@ def test_stop_puts_back_the_fallback_interfaces_rp_filter(
 
     assert tinc_rp_filter() == ("0" if changed_since else "1")
     assert "tinc" in links(alpha)
+
+
+def test_a_route_made_by_hand_with_our_mark_and_scope_link_is_taken_back(mesh):
+    (alpha, _, _), bundles = started(mesh)
+    # our protocol number is the mark of ownership: start removes what it did not ask for
+    alpha.ip("route", "add", "10.0.9.0/24", "dev", "wg0", "proto", "0x57", "scope", "link")
+
+    start(alpha, bundles[alpha.fqdn])
+
+    assert not [r for r in our_routes(alpha) if r.startswith("10.0.9.0/24")]
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
