@@ -1,7 +1,7 @@
 """tinc 1.0 joining every router of a lab: the slow VPN that WireGuard falls back to.
 
-Per router, in its scratch folder `tinc/`: tinc.conf (router mode, ConnectTo every router
-that can be dialled), hosts/<node> for every router (Address, or TCPOnly for a router behind
+Per router, in its scratch folder `tinc/`: tinc.conf (router mode, ConnectTo the routers it
+dials, see `launch_order`), hosts/<node> for every router (Address, or TCPOnly for a router behind
 NAT; Subnet = its LANs and its tinc address; its RSA public key), and a tinc-up that adds ONE
 route, for the whole fallback network. WireGuard's per-LAN routes are narrower, so they win
 while they exist; remove one and the kernel falls back to tinc by itself.
@@ -53,25 +53,34 @@ def tinc_address(router: Router) -> str:
     return str(ipaddress.ip_network(TINC_LINK_NETWORK).network_address + router.index)
 
 
+def launch_order(routers: list[Router]) -> list[Router]:
+    """Routers that can be dialled first, then those behind NAT. Each router dials the
+    dialable ones launched before it (already listening), so every pair is joined by one
+    connection made at the first try. (Daemons that dial each other at start leave behind a
+    refused dial, a retry 5 s later and a second connection for the same pair.)"""
+    return [r for r in routers if not r.nat] + [r for r in routers if r.nat]
+
+
 def start(routers: list[Router], fallback_network: str, interface: str) -> None:
     names.require("tincd")
     fallback = ipaddress.ip_network(fallback_network)
-    for router in routers:
-        _configure(router, routers, fallback, interface)
+    order = launch_order(routers)
+    for position, router in enumerate(order):
+        dialled = [r for r in order[:position] if not r.nat]
+        _configure(router, dialled, fallback, interface)
     for router in routers:  # every node needs every other node's host file (its key)
         own = (config_dir(router) / "hosts" / node_name(router.fqdn)).read_text()
         for other in routers:
             if other is not router:
                 (config_dir(other) / "hosts" / node_name(router.fqdn)).write_text(own)
-    for router in routers:  # one by one: a dial to a tincd not yet listening waits 5 s
+    for router in order:  # one by one, each listening before the next one dials it
         _launch(router)
     _wait_ready(routers, interface)
 
 
-def _configure(router: Router, routers: list[Router], fallback, interface: str) -> None:
+def _configure(router: Router, dialled: list[Router], fallback, interface: str) -> None:
     conf = config_dir(router)
     (conf / "hosts").mkdir(parents=True)
-    dialled = [r for r in routers if r is not router and not r.nat]
     settings = [
         f"Name = {node_name(router.fqdn)}",
         f"Interface = {interface}",
