@@ -5,8 +5,16 @@ See /work/notes/LAB_API.md for the contract; tests get the pieces through the fi
 """
 
 from lab.commands import CommandFailed
-from lab.namespace import PING_PACKET_BYTES, Echoes, Namespace
+from lab.namespace import HANDSHAKE_INITIATION_BYTES, PING_PACKET_BYTES, Echoes, Namespace
 from lab.router import Router
 from lab.underlay import Lab
 
-__all__ = ["PING_PACKET_BYTES", "CommandFailed", "Echoes", "Lab", "Namespace", "Router"]
+__all__ = [
+    "HANDSHAKE_INITIATION_BYTES",
+    "PING_PACKET_BYTES",
+    "CommandFailed",
+    "Echoes",
+    "Lab",
+    "Namespace",
+    "Router",
+]

@@ -33,6 +33,10 @@ from lab.commands import CommandFailed, run, say
 
 MOUNT_WRAPPER = 'mount --bind "$1" /run/wireguard && shift && exec "$@"'
 PING_PACKET_BYTES = 84  # an IPv4 echo with ping's default 56-byte payload, as links count it
+# WireGuard's handshake initiation message. The kernel module counts the ones it sends on the
+# interface's tx (wireguard-go does not): on a cut link it retries every 5 s while a packet
+# waits for a session, e.g. the watchdog's probe.
+HANDSHAKE_INITIATION_BYTES = 148
 
 
 ECHO_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
