@@ -42,6 +42,12 @@ def _iproute_class():
     return importlib.import_module("pyroute2.iproute.linux").IPRoute
 
 
+def load_pyroute2() -> None:
+    """Import pyroute2 now rather than at the first change: for a long-lived process
+    (`check --loop`), whose first change is a failover that should not wait for it."""
+    _iproute_class()
+
+
 class Netlink:
     """One reading socket for the whole run, and pyroute2's IPRoute once something changes."""
 

@@ -47,6 +47,12 @@ def run(args) -> int:
         return 0
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     interval = site.watchdog.loop_interval
+    # A loop lives long: it pays the imports of a converge once, here, so that the tick
+    # which withdraws a dead peer's routes does not first spend seconds importing pyroute2.
+    from router_wg.backends.netlink import load_pyroute2
+    from router_wg.commands import start  # noqa: F401
+
+    load_pyroute2()
     try:
         while True:
             started = time.monotonic()
