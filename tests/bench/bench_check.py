@@ -41,6 +41,7 @@ from scenarios.watchdog_lab import (  # noqa: E402
     FALLBACK,
     routed_lans,
     start_mesh,
+    state_file,
     write_mesh_bundles,
 )
 
@@ -144,10 +145,12 @@ def failover(mode: str, loop_interval: int = 5) -> dict:
         pair = (alpha, beta)
         for router in pair:  # the first tick of a boot converges: get it out of the way
             router.run(check_argv(router.root, bundles[router.fqdn]))
-        if mode == "loop":
+        if mode == "loop":  # cut once both loops tick: a process start is not failover time
+            ticked = {r.fqdn: state_file(r).stat().st_mtime_ns for r in pair}
             for router in pair:
                 router.popen(check_argv(router.root, bundles[router.fqdn], "--loop"))
-            time.sleep(1.0)
+            for router in pair:
+                wait_until(lambda r=router: state_file(r).stat().st_mtime_ns != ticked[r.fqdn])
         cut = time.monotonic()
         lab.cut(alpha, beta)
         row: dict = {"mode": mode} | ({"loop_interval": loop_interval} if mode == "loop" else {})

@@ -172,7 +172,6 @@ def test_the_hook_line_returns_at_once_and_the_wait_goes_on(router):
     router.put_bundle()
     router.recording_python()
     hook_line = f"{router.wrapper} boot &"  # what the admin pastes, with our path
-    began = time.monotonic()
     done = subprocess.run(
         [UNSHARE, "--net", BUSYBOX, "sh", "-c", hook_line],
         env=router.env,
@@ -180,7 +179,8 @@ def test_the_hook_line_returns_at_once_and_the_wait_goes_on(router):
         timeout=30,
     )
     assert done.returncode == 0
-    assert time.monotonic() - began < 1
+    # back before the boot it left behind has waited out its bound: the firmware goes on
+    assert "boot: gave up after" not in router.logged()
     router.wait_for_log("boot: gave up after", timeout=BOUND + 5)
 
 
@@ -190,10 +190,9 @@ def test_a_second_boot_joins_the_one_waiting(router):
     first = subprocess.Popen(router.command("boot"), env=router.env, cwd=router.tmp)
     try:
         router.wait_for_log("boot: waiting up to", timeout=5)
-        began = time.monotonic()
         second = router.run("boot")
         assert second.returncode == 0
-        assert time.monotonic() - began < 1
+        assert first.poll() is None  # it came back at once, while the first still waits
         # unshare execs the wrapper: the waiting boot is that very process
         assert f"boot: another boot (pid {first.pid}) is waiting" in router.logged()
     finally:
