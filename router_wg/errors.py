@@ -6,6 +6,7 @@ reaches the user as a traceback unless `-v` asks for it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -42,12 +43,24 @@ class ConfigError(UserError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+# What a WireGuard key looks like (44 characters of base64), and what `wg` quotes back when
+# it refuses one ("Key is not the correct length or format: `...'"): neither may reach a
+# message or a log, whatever the key was.
+_KEY_LIKE = re.compile(r"[A-Za-z0-9+/]{42,43}=")
+_QUOTED_KEY = re.compile(r"(?i)(key[^`\n]*`)[^'\n]*(')")
+
+
+def hide_keys(text: str) -> str:
+    return _QUOTED_KEY.sub(r"\1(hidden)\2", _KEY_LIKE.sub("(key hidden)", text))
+
+
 class CommandError(UserError):
-    """An external command failed. Carries argv, exit code and stderr (never stdin)."""
+    """An external command failed. Carries argv, exit code and stderr (never stdin), with
+    anything that looks like a key hidden."""
 
     def __init__(self, argv: list[str], returncode: int, stderr: str):
         self.argv = list(argv)
         self.returncode = returncode
-        self.stderr = stderr.strip()
+        self.stderr = hide_keys(stderr.strip())
         detail = f": {self.stderr}" if self.stderr else ""
         super().__init__(f"command failed (exit {returncode}): {' '.join(argv)}{detail}")

@@ -21,13 +21,30 @@ import ipaddress
 import socket
 import sys
 import types
+from dataclasses import dataclass
 
 from router_wg.backends.rtnetlink import LinkInfo, Reader
-from router_wg.converge.state import Link
 from router_wg.errors import UserError
 
+# The mark on router-wg's interface: its alias (IFLA_IFALIAS, `ip link set wg0 alias
+# router-wg`). A link of the same name without it is someone else's.
+INTERFACE_MARK = "router-wg"
 MAIN_TABLE = 254
 RT_SCOPE_NOWHERE = 255  # in a delete: any scope
+
+
+@dataclass(frozen=True)
+class Link:
+    index: int
+    kind: str  # "wireguard" (kernel) or "tun" (wireguard-go)
+    alias: str | None
+    mtu: int
+    up: bool
+    addresses: frozenset[str]  # "192.168.100.1/24", link-local left out
+
+    @property
+    def ours(self) -> bool:
+        return self.alias == INTERFACE_MARK
 
 
 def _iproute_class():

@@ -15,9 +15,10 @@ import time
 
 from router_wg.backends import lock
 from router_wg.backends.runner import Runner
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import Site
 from router_wg.events import send_event
 from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
-from router_wg.site import Site, load_site
 from router_wg.watchdog import kernel
 from router_wg.watchdog.health import Change, PeerHealth, Thresholds, decide
 from router_wg.watchdog.probe import probe

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from router_wg.converge.bundle import (
-    add_conf_dir_argument,
-    build_desired,
-    conf_dir_of,
-    load_bundle,
-    resolve_for,
-)
+from router_wg.bundle.load import load_bundle
+from router_wg.converge.inputs import build_desired, resolve_for
 from router_wg.converge.planner import plan_start
 from router_wg.converge.system import System, observe
-from router_wg.paths import Paths
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
 
 
 def add_arguments(parser) -> None:
@@ -22,11 +17,11 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     paths, conf_dir = Paths(args.root), conf_dir_of(args)
-    site, wg_config = load_bundle(conf_dir)
+    bundle = load_bundle(conf_dir)
     system = System(paths)
     try:
-        desired = build_desired(site, wg_config, paths, conf_dir, resolve_for(wg_config))
-        observed = observe(system, site.interface, desired.rp_filter, desired.ipv6)
+        desired = build_desired(bundle, paths, conf_dir, resolve_for(bundle.wireguard))
+        observed = observe(system, desired.interface, desired.rp_filter, desired.ipv6)
         plan = plan_start(desired, observed)
     finally:
         system.close()

@@ -10,9 +10,8 @@ import time
 from router_wg.backends import wireguard
 from router_wg.backends.netlink import Netlink
 from router_wg.backends.runner import Runner
-from router_wg.converge.bundle import add_conf_dir_argument, conf_dir_of
-from router_wg.paths import Paths
-from router_wg.site import load_site
+from router_wg.bundle.settings import load_site
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
 from router_wg.watchdog.health import PeerHealth, Thresholds
 from router_wg.watchdog.state import load_state
 
@@ -106,13 +105,13 @@ def run(args) -> int:
         rows = peer_rows(site, device, netlink.route_device, watchdog)
     finally:
         netlink.close()
+    stamp = site.stamp
     if args.json:
-        print(
-            json.dumps(
-                {"interface": site.interface, "up": device is not None, "peers": rows}, indent=2
-            )
-        )
+        bundle = {"serial": stamp.serial, "fingerprint": stamp.fingerprint} if stamp else None
+        shown = {"interface": site.interface, "up": device is not None, "bundle": bundle}
+        print(json.dumps(shown | {"peers": rows}, indent=2))
         return 0
+    print(f"bundle: mesh {stamp}" if stamp else "bundle: no mesh serial (an older makeconf)")
     if device is None:
         print(f"interface {site.interface}: not running (router-wg start brings it up)")
     for row in rows:

@@ -6,17 +6,12 @@ import contextlib
 import logging
 
 from router_wg.backends import lock
+from router_wg.bundle.load import load_bundle
 from router_wg.converge.apply import apply_start
-from router_wg.converge.bundle import (
-    add_conf_dir_argument,
-    build_desired,
-    conf_dir_of,
-    load_bundle,
-    resolve_for,
-)
+from router_wg.converge.inputs import build_desired, resolve_for
 from router_wg.converge.planner import plan_start
 from router_wg.converge.system import System, ip6tables_marker, observe
-from router_wg.paths import Paths
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
 
 log = logging.getLogger("router_wg")
 
@@ -33,13 +28,13 @@ def run(args) -> int:
 def converge(paths: Paths, conf_dir, report, *, take_lock: bool = True):
     """Bring the router to its bundle's state; the watchdog calls this with the lock
     already held. Returns the plan that was applied."""
-    site, wg_config = load_bundle(conf_dir)
-    resolved = resolve_for(wg_config)  # before the lock: it may wait for DNS
+    bundle = load_bundle(conf_dir)  # both files checked before anything touches the kernel
+    resolved = resolve_for(bundle.wireguard)  # before the lock: it may wait for DNS
     system = System(paths)
     try:  # pyroute2 is imported only if the plan changes a link, an address or a route
         with lock.held(paths) if take_lock else contextlib.nullcontext():
-            desired = build_desired(site, wg_config, paths, conf_dir, resolved)
-            observed = observe(system, site.interface, desired.rp_filter, desired.ipv6)
+            desired = build_desired(bundle, paths, conf_dir, resolved)
+            observed = observe(system, desired.interface, desired.rp_filter, desired.ipv6)
             plan = plan_start(desired, observed)
             apply_start(plan, system, report)
             if not desired.ipv6:  # and the plan removed any leftovers there

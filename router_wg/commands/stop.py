@@ -6,12 +6,11 @@ import logging
 import sys
 
 from router_wg.backends import lock
+from router_wg.bundle.settings import load_site
 from router_wg.converge.apply import apply_stop
-from router_wg.converge.bundle import add_conf_dir_argument, conf_dir_of
 from router_wg.converge.planner import plan_stop
 from router_wg.converge.system import System, ip6tables_marker, observe
-from router_wg.paths import Paths
-from router_wg.site import load_site
+from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of
 
 log = logging.getLogger("router_wg")
 

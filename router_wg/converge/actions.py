@@ -1,14 +1,14 @@
 """The actions a plan is made of. Each is plain data with a one-line description; the
-applier (`apply.py`) knows how to do and undo each kind. Keys live only in fields
-excluded from repr, and no description mentions them.
+applier (`apply.py`, through the table in `kinds.py`) does and undoes each kind. Keys live
+only in fields excluded from repr, and no description mentions them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.firewall_rules import IPV4, IPV6
-from router_wg.converge.wgconf import WgDevice
 
 
 @dataclass(frozen=True)

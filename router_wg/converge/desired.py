@@ -9,10 +9,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from router_wg.backends.resolve import split_endpoint
+from router_wg.bundle.site import Site
+from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.firewall_rules import desired_chains
 from router_wg.converge.state import DEFAULT_MTU, LOOSE_RP_FILTER, Desired
-from router_wg.converge.wgconf import WgDevice
-from router_wg.site import Site
 
 
 def desired_state(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from router_wg.backends import firewall, module, sysctl, wireguard
+from router_wg.bundle.wireguard import render_config
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import IPV6
 from router_wg.converge.firewall_transaction import inverse, transaction
@@ -138,14 +139,14 @@ def _mark_interface(step: a.MarkInterface, system: System) -> None:
 
 
 def _sync_wireguard(step: a.SyncWireGuard, system: System) -> None:
-    wireguard.syncconf(system.runner, step.interface, step.config)
+    wireguard.syncconf(system.runner, step.interface, render_config(step.config))
 
 
 def _sync_previous(step: a.SyncWireGuard, system: System) -> None:
     """Put the device's previous configuration back; a device this run created has none
     and goes with its interface."""
     if step.previous is not None:
-        wireguard.syncconf(system.runner, step.interface, step.previous)
+        wireguard.syncconf(system.runner, step.interface, render_config(step.previous))
 
 
 def _set_mtu(step: a.SetMtu, system: System) -> None:

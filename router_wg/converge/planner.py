@@ -7,10 +7,11 @@ whose firewall was flushed gets only the firewall back (the tunnel is not touche
 
 from __future__ import annotations
 
+from router_wg.backends.wireguard import DumpDevice
+from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import FAMILIES, TableState
 from router_wg.converge.state import Desired, Observed
-from router_wg.converge.wgconf import DumpDevice, WgPeer, dump_as_config
 from router_wg.errors import UserError
 
 
@@ -86,7 +87,7 @@ def _peer_differences(want: WgPeer, have, endpoint_choices: frozenset[str]) -> l
     differs = []
     if (want.preshared_key or None) != have.preshared_key:
         differs.append("preshared key")
-    if want.allowed_ips != have.allowed_ips:
+    if want.allowed_networks != have.allowed_ips:
         differs.append("allowed ips")
     if (want.keepalive or None) != have.keepalive:
         differs.append("keepalive")
@@ -172,3 +173,17 @@ def plan_stop(observed: Observed) -> list[a.Action]:
     if observed.module_loaded:
         plan.append(a.UnloadModule())
     return plan
+
+
+def dump_as_config(dump: DumpDevice) -> WgDevice:
+    """What the device holds, as a config: used to roll a sync back."""
+    return WgDevice(
+        private_key=dump.private_key or "",
+        listen_port=dump.listen_port,
+        peers=tuple(
+            WgPeer(
+                p.public_key, tuple(sorted(p.allowed_ips)), p.preshared_key, p.endpoint, p.keepalive
+            )
+            for p in dump.peers.values()
+        ),
+    )

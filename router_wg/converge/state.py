@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from router_wg.backends.cron import CRON_ID  # noqa: F401 (part of what we own, see above)
+from router_wg.backends.netlink import INTERFACE_MARK, Link  # noqa: F401 (as for CRON_ID)
+from router_wg.backends.wireguard import DumpDevice
+from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.firewall_rules import IPV6, Chain, TableState
-from router_wg.converge.wgconf import DumpDevice, WgDevice
 
 # The mark on every route we add (`ip route ... proto 0x57`). Unused by iproute2's
 # rt_protos (0-4, 8-18, 42, 99, 186-192); name it in /etc/iproute2/rt_protos.d if you like.
 ROUTE_PROTOCOL = 0x57
-# The mark on our interface: its alias (IFLA_IFALIAS, `ip link set wg0 alias router-wg`).
-INTERFACE_MARK = "router-wg"
-# The id on our cron entry (cru's entry id, or a comment at the end of a crontab line).
-CRON_ID = "router-wg"
+# The mark on our interface is its alias (INTERFACE_MARK, set by backends.netlink); the
+# id on our cron entry is CRON_ID (backends.cron).
 LOOSE_RP_FILTER = 2
 DEFAULT_MTU = 1420
 
@@ -40,20 +41,6 @@ class Desired:
     def ipv6(self) -> bool:
         """Whether this bundle wants chains in ip6tables."""
         return any(chain.family == IPV6 for chain in self.chains)
-
-
-@dataclass(frozen=True)
-class Link:
-    index: int
-    kind: str  # "wireguard" (kernel) or "tun" (wireguard-go)
-    alias: str | None
-    mtu: int
-    up: bool
-    addresses: frozenset[str]  # "192.168.100.1/24", link-local left out
-
-    @property
-    def ours(self) -> bool:
-        return self.alias == INTERFACE_MARK
 
 
 @dataclass(frozen=True)

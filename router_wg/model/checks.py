@@ -6,10 +6,10 @@ message points at the line the user most likely just added. Standard library onl
 
 from __future__ import annotations
 
+from router_wg.bundle.site import watchdog_conflict
 from router_wg.errors import Problem
-from router_wg.model.fields import IPNetwork
+from router_wg.fields import IPNetwork
 from router_wg.model.mesh import Mesh, Site, is_usable_address
-from router_wg.site import watchdog_conflict
 
 
 def site_where(index: int, site: Site) -> str:

@@ -11,11 +11,13 @@ import re
 import tomllib
 from typing import Any
 
+from router_wg import fields
 from router_wg.errors import ConfigError, Problem
-from router_wg.model import checks, fields
+from router_wg.model import checks
 from router_wg.model.mesh import Mesh, Settings, Site, pair_key
 from router_wg.model.schema import (
     MESH_OPTIONS,
+    MESH_RECORD_OPTIONS,
     PAIR_OPTIONS,
     SITE_KEY_OPTIONS,
     SITE_OPTIONS,
@@ -45,7 +47,8 @@ def load_mesh(text: str, file: str, *, minimum_sites: int = 2) -> Mesh:
                 "top level", key, "is not a mesh file section; use [mesh], [watchdog], [[site]]"
             )
     mesh_table = reader.table(data, "mesh", "[mesh]")
-    settings_values = reader.read_fields(mesh_table, MESH_OPTIONS, "[mesh]")
+    settings_values = reader.read_fields(mesh_table, MESH_OPTIONS + MESH_RECORD_OPTIONS, "[mesh]")
+    serial = settings_values.pop("serial", 0)
     settings_values["watchdog"] = reader.watchdog(data, "top level", "[watchdog]", "[watchdog]")
     sites = tuple(
         _read_site(reader, index, table)
@@ -53,7 +56,7 @@ def load_mesh(text: str, file: str, *, minimum_sites: int = 2) -> Mesh:
     )
     preshared = _read_pairs(reader, reader.array(data, "pair", "[[pair]]"))
     settings_values.setdefault("tunnel_network", None)  # missing or invalid: reported above
-    mesh = Mesh(Settings(**settings_values), sites, preshared)
+    mesh = Mesh(Settings(**settings_values), sites, preshared, serial)
     problems.extend(checks.check_mesh(mesh, file, minimum_sites=minimum_sites))
     return _raise(problems) if problems else mesh
 

@@ -13,8 +13,8 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from router_wg.model.fields import IPAddress, IPNetwork, endpoint_of
-from router_wg.site import Watchdog
+from router_wg.bundle.site import Watchdog
+from router_wg.fields import IPAddress, IPNetwork, endpoint_of
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Mesh:
     sites: tuple[Site, ...]
     # pair_key(a, b) -> preshared key; not part of equality so the repr never shows keys
     preshared_keys: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    serial: int = 0  # the record's version (0: none yet); makeconf bumps it on every change
 
     def site(self, fqdn: str) -> Site:
         return next(site for site in self.sites if site.fqdn == fqdn)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from router_wg.model import fields
-from router_wg.site import Watchdog, check_watchdog_value
+from router_wg import fields
+from router_wg.bundle.site import Watchdog, check_watchdog_value
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,15 @@ WATCHDOG_OPTIONS: tuple[Option, ...] = (
     _watchdog_option("loop_interval", "seconds between ticks of `router-wg check --loop`"),
 )
 
+
+def _record_key(value: str) -> str:
+    """A key in the record: a broken one is made anew once removed."""
+    try:
+        return fields.wireguard_key(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; remove it and makeconf makes a new one") from None
+
+
 # Written by makeconf into the record (OUT/mesh.toml), never asked for.
 SITE_KEY_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -176,10 +185,26 @@ SITE_KEY_OPTIONS: tuple[Option, ...] = (
         str,
         "the site's WireGuard private key (secret)",
         "(wg genkey)",
-        fields.wireguard_key,
+        _record_key,
     ),
+    Option("public_key", str, "the site's WireGuard public key", "(wg pubkey)", _record_key),
+)
+
+
+def _serial(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"{value} is not a serial; makeconf writes 1 or more (or remove it)")
+    return value
+
+
+# Written by makeconf into the record's [mesh] table, never asked for.
+MESH_RECORD_OPTIONS: tuple[Option, ...] = (
     Option(
-        "public_key", str, "the site's WireGuard public key", "(wg pubkey)", fields.wireguard_key
+        "serial",
+        int,
+        "the version of the mesh makeconf wrote last; it grows whenever the bundles change",
+        "3",
+        _serial,
     ),
 )
 
@@ -196,7 +221,7 @@ PAIR_OPTIONS: tuple[Option, ...] = (
         str,
         "the pair's preshared key (secret)",
         "(wg genpsk)",
-        fields.wireguard_key,
+        _record_key,
         required=True,
     ),
 )

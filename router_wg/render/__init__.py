@@ -1,5 +1,4 @@
-"""Rendering: a complete `Mesh` in, the text of every file out. No I/O but reading templates.
+"""The mesh record's text (`render.record`), from a complete `Mesh`. Standard library only.
 
-`render.bundle` uses jinja2, so only makeconf imports it; `render.record` and `render.toml`
-are standard library only.
+A site's bundle is rendered by `router_wg.bundle.render`, which owns the bundle's files.
 """

@@ -6,8 +6,8 @@ copy of it). Sites in mesh order, pairs sorted by their two fqdns. Standard libr
 
 from __future__ import annotations
 
+from router_wg.bundle import toml
 from router_wg.model import Mesh, pair_key
-from router_wg.render import toml
 
 HEADER = (
     "The mesh record, written by router-wg makeconf: the answers plus every key.",
@@ -28,6 +28,7 @@ def render_record(mesh: Mesh) -> str:
         toml.table(
             "[mesh]",
             {
+                "serial": mesh.serial or None,
                 "interface": settings.interface,
                 "listen_port": settings.listen_port,
                 "tunnel_network": str(settings.tunnel_network),

@@ -36,7 +36,7 @@ class Demo:
     routers: list = field(default_factory=list)  # alpha, beta, gamma
     bundles: dict = field(default_factory=dict)  # fqdn -> bundle folder
     installed: dict = field(default_factory=dict)  # router -> jffs_install.Installed
-    watchdog: object = None  # router_wg.site.Watchdog of alpha's bundle
+    watchdog: object = None  # router_wg.bundle.site.Watchdog of alpha's bundle
     cron: dict = field(default_factory=dict)  # router -> the command of its crontab line
     iptables: str = "iptables"
 

@@ -111,7 +111,7 @@ def makeconf(demo) -> None:
             mode = (folder / "wg0.conf").stat().st_mode & 0o777
             expect(mode == 0o600, f"{folder}/wg0.conf holds a private key but is {mode:04o}")
             demo.bundles[r.fqdn] = folder
-        from router_wg.site import load_site  # stdlib only: the router's own reader
+        from router_wg.bundle.settings import load_site  # stdlib only: the router's own reader
 
         demo.watchdog = load_site(demo.bundles[demo.routers[0].fqdn]).watchdog
         w = demo.watchdog

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, run_makeconf
 
-from router_wg.site import load_site
+from router_wg.bundle.settings import load_site
 
 SITES = ["alpha.example.net", "beta.example.net", "gamma.example.net"]
 
@@ -191,7 +191,7 @@ def test_a_broken_record_is_reported_and_left_alone(tmp_path: Path) -> None:
 
 def test_router_side_modules_do_not_load_makeconf_libraries() -> None:
     code = (
-        "import sys, router_wg.cli, router_wg.site, router_wg.model, router_wg.render.record;"
+        "import sys, router_wg.cli, router_wg.bundle.load, router_wg.model, router_wg.render.record;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'jinja2', 'cryptography'}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

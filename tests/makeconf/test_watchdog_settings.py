@@ -12,8 +12,9 @@ from pathlib import Path
 from conftest import EXAMPLE, run_makeconf
 from terminal import Terminal
 
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import Watchdog
 from router_wg.model import load_mesh
-from router_wg.site import Watchdog, load_site
 
 SITES = ["alpha.example.net", "beta.example.net", "gamma.example.net"]
 TABLE = "[watchdog]\nfall = 4\nrise = 3\nprobe_timeout = 1.5\nhold_down = 60\nloop_interval = 5\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import GOLDEN, run_makeconf
 
-from router_wg.site import load_site
+from router_wg.bundle.settings import load_site
 
 needs_wg = pytest.mark.skipif(shutil.which("wg") is None, reason="wireguard-tools (wg) missing")
 # what the endpoint names resolve to inside the test namespace

@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLE, run_makeconf
 from terminal import Terminal
 
-from router_wg.site import load_site
+from router_wg.bundle.settings import load_site
 
 
 @pytest.fixture

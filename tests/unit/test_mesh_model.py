@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from router_wg.fields import endpoint_of
 from router_wg.makeconf.merge import merge
 from router_wg.model import Mesh, Settings, Site, load_mesh
-from router_wg.model.fields import endpoint_of
 
 NET = ipaddress.ip_network("192.168.100.0/29")
 

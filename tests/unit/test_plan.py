@@ -8,13 +8,14 @@ from dataclasses import replace
 
 import pytest
 
+from router_wg.backends.wireguard import DumpDevice, DumpPeer
+from router_wg.bundle.site import Peer, Site
+from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import actions as a
 from router_wg.converge.desired import desired_state
 from router_wg.converge.firewall_rules import TableState
 from router_wg.converge.planner import ForeignInterfaceError, plan_start, plan_stop
 from router_wg.converge.state import Link, Observed
-from router_wg.converge.wgconf import DumpDevice, DumpPeer, WgDevice, WgPeer
-from router_wg.site import Peer, Site
 
 KEY_A, KEY_B, KEY_C = ("A" * 43 + "=", "B" * 43 + "=", "C" * 43 + "=")
 PRIVATE, PSK = "P" * 43 + "=", "S" * 43 + "="

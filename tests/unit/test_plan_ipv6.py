@@ -10,14 +10,15 @@ from dataclasses import replace
 import pytest
 
 from router_wg.backends import firewall
+from router_wg.backends.wireguard import DumpDevice, DumpPeer
+from router_wg.bundle.site import Peer, Site
+from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import actions as a
 from router_wg.converge.desired import desired_state
 from router_wg.converge.firewall_rules import IPV4, IPV6, TableState, desired_chains
 from router_wg.converge.firewall_transaction import inverse, transaction
 from router_wg.converge.planner import plan_start, plan_stop
 from router_wg.converge.state import Link, Observed
-from router_wg.converge.wgconf import DumpDevice, DumpPeer, WgDevice, WgPeer
-from router_wg.site import Peer, Site
 
 KEY_B, PRIVATE = "B" * 43 + "=", "P" * 43 + "="
 net, addr = ipaddress.ip_network, ipaddress.ip_address

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from router_wg.backends.wireguard import parse_dump
+from router_wg.bundle.wireguard import parse_config, render_config
 from router_wg.commands.show import handshake_age
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import desired_chains, parse_save
 from router_wg.converge.firewall_transaction import inverse, transaction
-from router_wg.converge.wgconf import parse_config, parse_dump, render_config
 from router_wg.errors import ConfigError
 
 PRIVATE, PUB, PSK = "P" * 43 + "=", "B" * 43 + "=", "S" * 43 + "="
@@ -32,7 +33,7 @@ def test_config_round_trip_keeps_everything_and_hides_keys_from_repr():
     device = parse_config(CONF, "wg0.conf")
     assert parse_config(render_config(device), "again") == device
     peer = device.peers[0]
-    assert peer.allowed_ips == {"192.168.100.2/32", "10.0.2.0/24"}
+    assert peer.allowed_ips == ("192.168.100.2/32", "10.0.2.0/24")
     assert (peer.endpoint, peer.keepalive) == ("beta.example.net:51821", 25)
     assert PRIVATE not in repr(device) and PSK not in repr(device)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import Watchdog
+from router_wg.makeconf.bundles import render_site
 from router_wg.makeconf.merge import merge
 from router_wg.model import Mesh, load_mesh
-from router_wg.render.bundle import render_bundle
-from router_wg.site import Watchdog, load_site
 
 # alpha: dialled by name; beta: dialled at an IPv6 literal on its own port;
 # gamma and delta: behind NAT, nobody can dial them, so gamma <-> delta has no link.
@@ -140,3 +142,8 @@ def test_incomplete_mesh_is_refused() -> None:
     answers = load_mesh(MESH, "mesh.toml")
     with pytest.raises(ValueError, match="complete"):
         render_bundle(answers, answers.sites[0])
+
+
+def render_bundle(mesh, site) -> dict[str, str]:
+    """A site's files, as makeconf writes them (serial 1 unless the mesh has one)."""
+    return render_site(replace(mesh, serial=mesh.serial or 1), site)

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from router_wg.render import toml
+from router_wg.bundle import toml
 
 AWKWARD = [
     "plain",

@@ -5,13 +5,15 @@ mesh set so a re-run renders the same thing."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import Watchdog
+from router_wg.makeconf.bundles import render_site
 from router_wg.makeconf.merge import merge
 from router_wg.model import Mesh, load_mesh
-from router_wg.render.bundle import render_bundle
 from router_wg.render.record import render_record
-from router_wg.site import Watchdog, load_site
 
 SITES = """
 [[site]]
@@ -96,3 +98,8 @@ def test_the_record_keeps_exactly_what_the_mesh_set_and_round_trips() -> None:
 def test_a_record_without_watchdog_values_has_no_watchdog_table() -> None:
     data = tomllib.loads(render_record(complete(mesh_text())))
     assert "watchdog" not in data and all("watchdog" not in site for site in data["site"])
+
+
+def render_bundle(mesh, site) -> dict[str, str]:
+    """A site's files, as makeconf writes them (serial 1 unless the mesh has one)."""
+    return render_site(replace(mesh, serial=mesh.serial or 1), site)

@@ -4,8 +4,9 @@ import ipaddress
 
 import pytest
 
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import Watchdog
 from router_wg.errors import ConfigError
-from router_wg.site import Watchdog, load_site
 
 VALID = """
 [site]

@@ -1,7 +1,7 @@
 """One place decides what the watchdog accepts: mesh.toml's [watchdog] and wg.conf's agree.
 
 Each value just inside and just outside a limit goes through both loaders: makeconf's
-(router_wg.model) and the one `check` uses on the router (router_wg.site). They must accept
+(router_wg.model) and the one `check` uses on the router (router_wg.bundle.settings). They must accept
 and refuse the same values, so makeconf never writes a wg.conf that `check` would refuse.
 """
 
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from router_wg.bundle.settings import load_site
+from router_wg.bundle.site import WATCHDOG_LIMITS
 from router_wg.errors import ConfigError
 from router_wg.model import load_mesh
-from router_wg.site import WATCHDOG_LIMITS, load_site
 
 MESH = """\
 [mesh]

@@ -1,5 +1,6 @@
-"""From the bundle on disk to the desired state: read wg.conf and <interface>.conf,
-resolve endpoint names (bounded), and add what the watchdog withdrew."""
+"""What a converge reads besides the kernel, gathered into the desired state: the bundle
+(router_wg.bundle.load), endpoint names resolved (bounded), the peers the watchdog
+withdrew, and the cron line of this install."""
 
 from __future__ import annotations
 
@@ -9,34 +10,15 @@ import sys
 from pathlib import Path
 
 from router_wg.backends.resolve import resolve_endpoints
+from router_wg.bundle.load import Bundle
+from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.desired import desired_state
 from router_wg.converge.state import Desired
-from router_wg.converge.wgconf import WgDevice, parse_config
 from router_wg.converge.withdrawn import load_withdrawn
-from router_wg.errors import ConfigError, Problem
-from router_wg.paths import Paths, add_conf_dir_argument, conf_dir_of  # noqa: F401 (re-exported)
-from router_wg.site import Site, load_site
+from router_wg.paths import Paths
 
 CRON_SCHEDULE = "* * * * *"
 WRAPPER_ENV = "ROUTER_WG_WRAPPER"  # set by files/jffs/router-wg/router-wg.sh
-
-
-def load_bundle(conf_dir: Path) -> tuple[Site, WgDevice]:
-    site = load_site(conf_dir)
-    path = conf_dir / site.wireguard_file
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "file",
-                    f"cannot read it ({exc.strerror}); copy the whole bundle folder from makeconf",
-                )
-            ]
-        ) from None
-    return site, parse_config(text, str(path))
 
 
 def watchdog_cron_line(paths: Paths, conf_dir: Path) -> str:
@@ -63,11 +45,11 @@ def resolve_for(wg_config: WgDevice) -> dict[str, list[str]]:
 
 
 def build_desired(
-    site: Site, wg_config: WgDevice, paths: Paths, conf_dir: Path, resolved: dict[str, list[str]]
+    bundle: Bundle, paths: Paths, conf_dir: Path, resolved: dict[str, list[str]]
 ) -> Desired:
     return desired_state(
-        site,
-        wg_config,
+        bundle.site,
+        bundle.wireguard,
         load_withdrawn(paths),
         resolved,
         cron_line=watchdog_cron_line(paths, conf_dir),

@@ -1,8 +1,8 @@
-"""Checks for single values of the mesh file: each takes a value, returns it (normalised) or
-raises ValueError with a message that says what is wrong and how to fix it.
+"""Checks for single values: each takes a value, returns it (normalised) or raises
+ValueError with a message that says what is wrong and how to fix it.
 
-The mesh file loader and the wizard both call these, so every rule lives in one place.
-Standard library only.
+The mesh file loader, the wizard and the bundle readers all call these, so every rule
+lives in one place. Standard library only; no message ever repeats a key's value.
 """
 
 from __future__ import annotations
@@ -100,10 +100,7 @@ def wireguard_key(value: str) -> str:
     except (binascii.Error, ValueError):
         raw = b""
     if len(value) != 44 or len(raw) != 32:
-        raise ValueError(
-            "is not a WireGuard key (44 characters of base64, 32 bytes); remove it and "
-            "makeconf makes a new one"
-        )
+        raise ValueError("is not a WireGuard key (44 characters of base64, 32 bytes)")
     return value
 
 
@@ -121,3 +118,24 @@ def endpoint_of(host_name: str, udp_port: int) -> str:
     except ValueError:
         pass
     return f"{host_name}:{udp_port}"
+
+
+def endpoint(value: str) -> str:
+    """`host:port` (`[v6]:port` for an IPv6 literal), as wg.conf and wg0.conf write it."""
+    host_part, colon, port_text = value.rpartition(":")
+    if not colon or not port_text.isdigit():
+        raise ValueError(f"{value!r} is not host:port (e.g. beta.example.net:51820)")
+    bracketed = host_part.startswith("[") and host_part.endswith("]")
+    name = host_part[1:-1] if bracketed else host_part
+    host(name)
+    if (":" in name) != bracketed:
+        raise ValueError(f"{value!r}: write an IPv6 address in brackets, e.g. [2001:db8::1]:51820")
+    port(int(port_text))
+    return value
+
+
+def normalise_networks(text: str) -> tuple[str, ...]:
+    """A comma-separated list of networks (wg's AllowedIPs), each normalised, in order;
+    wg's "(none)" is none."""
+    items = [x.strip() for x in text.split(",") if x.strip() and x.strip() != "(none)"]
+    return tuple(str(ipaddress.ip_network(x, strict=False)) for x in items)

@@ -1,0 +1,106 @@
+"""A site's bundle as plain data: `Site` (with its `Peer`s and `Watchdog` thresholds) is
+what wg.conf says, and `Stamp` is the makeconf run both files of the bundle come from.
+
+Standard library only: start, stop and the cron watchdog read this on the router.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+SITE_FILE = "wg.conf"
+
+
+@dataclass(frozen=True)
+class Watchdog:
+    fall: int = 3
+    rise: int = 2
+    probe_timeout: float = 2.0
+    hold_down: int = 120
+    loop_interval: int = 3
+
+
+@dataclass(frozen=True)
+class Limit:
+    low: float
+    high: float
+    unit: str
+
+
+# What the watchdog accepts, in wg.conf and in mesh.toml alike: the mesh model checks its
+# [watchdog] tables with these same limits, so makeconf never writes a wg.conf that
+# `check` would refuse. A cron tick must end well inside its minute: probe_timeout <= 10 s.
+WATCHDOG_LIMITS = {
+    "fall": Limit(1, 20, "failed ticks"),
+    "rise": Limit(1, 20, "good ticks"),
+    "probe_timeout": Limit(0.5, 10, "seconds"),
+    "hold_down": Limit(0, 3600, "seconds, 0 for none"),
+    "loop_interval": Limit(1, 60, "seconds"),
+}
+
+
+def check_watchdog_value(name: str, value: float) -> float:
+    """One [watchdog] value within its limits, or ValueError saying what to use instead."""
+    limit = WATCHDOG_LIMITS[name]
+    if not limit.low <= value <= limit.high:
+        raise ValueError(
+            f"{value} is out of range; use {limit.low} to {limit.high} {limit.unit} "
+            f"(default {getattr(Watchdog(), name)})"
+        )
+    return value
+
+
+def watchdog_conflict(watchdog: Watchdog) -> str | None:
+    """Why these values do not work together, or None. Loop mode waits for the probes
+    inside every tick, so a probe wait longer than the interval would stretch each tick."""
+    if watchdog.probe_timeout > watchdog.loop_interval:
+        return (
+            f"probe_timeout {watchdog.probe_timeout} s is longer than loop_interval "
+            f"{watchdog.loop_interval} s; shorten probe_timeout or lengthen loop_interval"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Which makeconf run wrote a bundle: the mesh record's serial (it grows whenever the
+    mesh changes) and the fingerprint of that version of the mesh. Both files of a bundle
+    carry it, so a wg.conf and a wg0.conf from different runs are told apart."""
+
+    serial: int
+    fingerprint: str  # 16 hex digits
+
+    def __str__(self) -> str:
+        return f"serial {self.serial}, fingerprint {self.fingerprint}"
+
+
+@dataclass(frozen=True)
+class Peer:
+    fqdn: str
+    public_key: str
+    tunnel_address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    lans: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    endpoint: str | None = None  # "host:port" or "[v6]:port"
+    keepalive: int | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    fqdn: str
+    interface: str
+    tunnel_address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    tunnel_prefix: int
+    listen_port: int
+    lans: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    peers: tuple[Peer, ...]
+    watchdog: Watchdog = Watchdog()
+    mtu: int | None = None
+    fallback_network: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+    fallback_interface: str | None = None
+    stamp: Stamp | None = None  # None: a wg.conf from before stamps (start refuses it)
+
+    @property
+    def wireguard_file(self) -> str:
+        """The name of the WireGuard configuration beside wg.conf."""
+        return f"{self.interface}.conf"
