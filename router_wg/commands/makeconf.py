@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from router_wg.bundle import toml
+from router_wg.bundle.site import WATCHDOG_LIMITS
 from router_wg.errors import EXIT_USAGE, ConfigError, UserError
+from router_wg.makeconf.write import OutputFolder
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, WATCHDOG_OPTIONS
-from router_wg.render import toml
-from router_wg.site import WATCHDOG_LIMITS
 
 DEFAULT_OUT = Path("/tmp/wireguard")
 
@@ -77,35 +78,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out_dir: Path = args.out
-    if args.answers is None:
-        if not sys.stdin.isatty():
-            print(
-                "router-wg makeconf: no terminal to ask on; pass --answers FILE "
-                "(see router-wg makeconf --help)",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        from router_wg.makeconf.wizard import Wizard
+    if args.answers is None and not sys.stdin.isatty():
+        print(
+            "router-wg makeconf: no terminal to ask on; pass --answers FILE "
+            "(see router-wg makeconf --help)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    # The folder is checked before anything is read or asked: a refused one is never used.
+    with OutputFolder.open(args.out) as folder:
+        if args.answers is None:
+            from router_wg.makeconf.wizard import Wizard
 
-        return Wizard(out_dir).run()
+            return Wizard(folder).run()
+        return _from_answers(args.answers, folder)
+
+
+def _from_answers(answers_file: Path, folder: OutputFolder) -> int:
     from router_wg.makeconf import build as steps  # cryptography and jinja2: only here
 
     problems = []  # report the answers' and the record's problems together
     try:
-        answers = steps.read_mesh_file(args.answers)
+        answers = steps.read_mesh_file(answers_file)
     except ConfigError as exc:
         problems += exc.problems
     try:
-        record = steps.read_record(out_dir)
+        record = steps.read_record(folder)
     except ConfigError as exc:
         problems += exc.problems
     if problems:
         raise ConfigError(problems)
-    return finish(out_dir, answers, record)
+    return finish(folder, answers, record)
 
 
-def finish(out_dir: Path, answers, record) -> int:
+def finish(folder: OutputFolder, answers, record) -> int:
     """Build, write and report; shared with the wizard."""
     from router_wg.makeconf import build as steps
 
@@ -115,14 +121,14 @@ def finish(out_dir: Path, answers, record) -> int:
     for line in result.warnings:
         print(f"router-wg makeconf: warning: {line}", file=sys.stderr)
     try:
-        removed = steps.write(out_dir, result, record)
+        messages = steps.write(folder, result, record)
     except OSError as exc:
-        where = exc.filename or out_dir
+        where = exc.filename or folder.path
         raise UserError(
             f"cannot write {where}: {exc.strerror}; fix that and run makeconf again (each "
             "file is replaced whole, and keys already in the record are kept)"
         ) from None
-    for line in removed:
+    for line in messages:
         print(f"router-wg makeconf: {line}", file=sys.stderr)
-    print(steps.report(out_dir, result))
+    print(steps.report(folder.path, result))
     return 0

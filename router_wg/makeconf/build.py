@@ -6,14 +6,15 @@ Nothing touches the output folder before `write`, so invalid input leaves it as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from router_wg.bundle.render import render_bundle
 from router_wg.errors import ConfigError, Problem
 from router_wg.makeconf import write as output
+from router_wg.makeconf.bundles import next_serial, site_bundle, stamp_of
 from router_wg.makeconf.merge import Merged, key_problems, merge
 from router_wg.model import Mesh, load_mesh
-from router_wg.render.bundle import render_bundle
 from router_wg.render.record import render_record
 
 
@@ -35,28 +36,34 @@ def read_mesh_file(path: Path) -> Mesh:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError([Problem(str(path), "file", f"cannot be read: {reason}")]) from None
-    mesh = load_mesh(text, str(path))
-    problems = key_problems(mesh, str(path))
+    return _checked_mesh(text, str(path))
+
+
+def _checked_mesh(text: str, name: str) -> Mesh:
+    mesh = load_mesh(text, name)
+    problems = key_problems(mesh, name)
     if problems:
         raise ConfigError(problems)
     return mesh
 
 
-def read_record(out_dir: Path) -> Mesh | None:
-    """The existing record in the output folder, if there is one."""
-    path = out_dir / output.RECORD_FILE
-    if not path.exists():
-        return None
+def read_record(folder: output.OutputFolder) -> Mesh | None:
+    """The existing record in the output folder, if there is one (read without following a link)."""
+    path = folder.path / output.RECORD_FILE
+    hint = Problem(
+        str(path),
+        "file",
+        "this is makeconf's own record of the mesh; fix it, "
+        "or move it away to start a new mesh with new keys",
+    )
     try:
-        return read_mesh_file(path)
+        data = folder.read_record()
+        return None if data is None else _checked_mesh(data.decode("utf-8"), str(path))
     except ConfigError as exc:
-        hint = Problem(
-            str(path),
-            "file",
-            "this is makeconf's own record of the mesh; fix it, "
-            "or move it away to start a new mesh with new keys",
-        )
         raise ConfigError([*exc.problems, hint]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError([Problem(str(path), "file", f"cannot be read: {reason}"), hint]) from None
 
 
 @dataclass
@@ -69,8 +76,10 @@ class Build:
 
 def build(answers: Mesh, record: Mesh | None) -> Build:
     merged = merge(answers, record)
-    mesh = merged.mesh
-    bundles = {site.fqdn: render_bundle(mesh, site) for site in mesh.sites}
+    mesh = replace(merged.mesh, serial=next_serial(merged.mesh, record or answers))
+    merged.mesh = mesh
+    stamp = stamp_of(mesh)
+    bundles = {site.fqdn: render_bundle(*site_bundle(mesh, site, stamp)) for site in mesh.sites}
     fallback = (
         f"their traffic takes the fallback route {mesh.settings.fallback_network}"
         if mesh.settings.fallback_network
@@ -84,17 +93,15 @@ def build(answers: Mesh, record: Mesh | None) -> Build:
     return Build(merged, render_record(mesh), bundles, warnings)
 
 
-def write(out_dir: Path, result: Build, record: Mesh | None) -> list[str]:
-    """Write everything; return what was removed, for the report."""
-    output.write_output(out_dir, result.record_text, result.bundles)
-    messages = []
+def write(folder: output.OutputFolder, result: Build, record: Mesh | None) -> list[str]:
+    """Write everything; return what was made private or removed, for the report."""
+    messages = folder.write(result.record_text, result.bundles)
     if record is not None and record.settings.interface != result.merged.mesh.settings.interface:
         for fqdn in result.bundles:
-            output.remove_old_wireguard_file(out_dir, fqdn, record.settings.interface)
+            folder.remove_old_wireguard_file(fqdn, record.settings.interface)
     for fqdn in result.merged.removed:
         messages.append(
-            f"{fqdn}: no longer in the mesh; its keys left the record; "
-            f"{output.remove_bundle(out_dir, fqdn)}"
+            f"{fqdn}: no longer in the mesh; its keys left the record; {folder.remove_bundle(fqdn)}"
         )
     return messages
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from router_wg.errors import EXIT_FAILURE, Problem
 from router_wg.makeconf import build as steps
+from router_wg.makeconf.write import OutputFolder
 from router_wg.model import Mesh, Settings, Site
 from router_wg.model.checks import check_mesh
 from router_wg.model.mesh import usable_addresses
@@ -28,9 +28,13 @@ SUGGESTED_TUNNEL_NETWORK = "192.168.100.0/24"
 
 class Wizard:
     def __init__(
-        self, out_dir: Path, ask: Callable[[str], str] = input, say: Callable[[str], None] = print
+        self,
+        folder: OutputFolder,  # already checked: a refused folder never reaches the questions
+        ask: Callable[[str], str] = input,
+        say: Callable[[str], None] = print,
     ):
-        self.out_dir = out_dir
+        self.folder = folder
+        self.out_dir = folder.path
         self.ask_line = ask
         self.say = say
 
@@ -42,7 +46,7 @@ class Wizard:
             return EXIT_FAILURE
 
     def _run(self) -> int:
-        record = steps.read_record(self.out_dir)
+        record = steps.read_record(self.folder)
         if record is None:
             self.say(
                 f"A new mesh, written to {self.out_dir}. First the settings all routers "
@@ -86,7 +90,7 @@ class Wizard:
         ):
             self.say("Nothing written.")
             return EXIT_FAILURE
-        return finish(self.out_dir, answers, record)
+        return finish(self.folder, answers, record)
 
     # -- questions -------------------------------------------------------------------------
 
