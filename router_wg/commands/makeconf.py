@@ -49,8 +49,11 @@ def _fields_help() -> str:
         "addresses already in it stay; sites no longer listed are removed with their keys.\n"
         "Sites keep the order of the file, and so do the peers in every bundle. Two sites\n"
         "that neither has an endpoint get no WireGuard link (a warning says so).\n"
-        "Exit codes: 0 written, 1 could not write, 2 usage, 3 invalid mesh file (nothing\n"
-        "written)."
+        "OUT must be a folder of yours that nobody else may write to, and no link: makeconf\n"
+        "makes a missing OUT itself (0700), makes one that others may only read 0700, and\n"
+        "refuses any other, or a link inside it, before reading or writing anything.\n"
+        "Exit codes: 0 written, 1 could not write (or OUT refused), 2 usage, 3 invalid mesh\n"
+        "file (nothing written)."
     )
 
 

@@ -89,9 +89,7 @@ class OutputFolder:
                 _write_atomic(self.descriptor, RECORD_FILE, record, SECRET_MODE)
             for fqdn, files in bundles.items():
                 if sites[fqdn] is None:
-                    with _naming(self.path):
-                        os.mkdir(fqdn, FOLDER_MODE, dir_fd=self.descriptor)
-                        sites[fqdn] = os.open(fqdn, OPEN_FOLDER, dir_fd=self.descriptor)
+                    sites[fqdn] = _make_site(self.descriptor, self.path / fqdn)
                 _write_bundle(sites[fqdn], self.path / fqdn, files)
             with _naming(self.path):
                 os.fsync(self.descriptor)
@@ -144,8 +142,9 @@ def _check_private(descriptor: int, path: Path) -> None:
     info = os.fstat(descriptor)
     if info.st_uid != os.geteuid():
         raise UserError(
-            f"refusing to write keys into {path}: it belongs to {_user(info.st_uid)}, not to "
-            f"you ({_user(os.geteuid())}), who could read them or swap files there; {OTHER_OUT}"
+            f"refusing to write keys into {path}: it belongs to {_user_name(info.st_uid)} (uid "
+            f"{info.st_uid}), not to you ({_user_name(os.geteuid())}), so its owner could read "
+            f"them or swap files there; {OTHER_OUT}"
         )
     if info.st_mode & 0o022:
         raise UserError(
@@ -198,6 +197,12 @@ def _open_site(out: int, path: Path, names: list[str]) -> int | None:
     return descriptor
 
 
+def _make_site(out: int, path: Path) -> int:
+    with _naming(path.parent):
+        os.mkdir(path.name, FOLDER_MODE, dir_fd=out)
+        return os.open(path.name, OPEN_FOLDER, dir_fd=out)
+
+
 def _check_names(folder: int, path: Path, names: list[str]) -> None:
     """Each file to write, and its temporary name, is missing or a plain file: never a link."""
     for name in names:
@@ -206,8 +211,8 @@ def _check_names(folder: int, path: Path, names: list[str]) -> None:
             if entry is not None and not stat.S_ISREG(entry.st_mode):
                 what = "a symbolic link" if stat.S_ISLNK(entry.st_mode) else "not a plain file"
                 raise UserError(
-                    f"refusing to write {path / candidate}: it is {what}, and makeconf never "
-                    "writes through one; move it away and run makeconf again"
+                    f"refusing to write {path / candidate}: it is {what}, and makeconf "
+                    "replaces only plain files there; move it away and run makeconf again"
                 )
 
 
@@ -216,9 +221,8 @@ def _check_names(folder: int, path: Path, names: list[str]) -> None:
 
 def _make_folder(path: Path) -> int:
     """Make the missing output folder ourselves, 0700, and open it."""
-    with _naming(path.parent):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        parent = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    parent = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     with _opened(parent):
         try:
             os.mkdir(path.name, FOLDER_MODE, dir_fd=parent)
@@ -306,9 +310,9 @@ def _temporary(name: str) -> str:
     return f".{name}.{os.getpid()}.tmp"
 
 
-def _user(uid: int) -> str:
+def _user_name(uid: int) -> str:
     try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+        return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
 

@@ -86,7 +86,9 @@ def test_a_folder_planted_by_another_user_is_refused(shared: Path) -> None:
     as_nobody("mkdir", "-m", "0777", "wireguard", cwd=shared)
     before = listing(shared)
     done = run_makeconf("--answers", EXAMPLE, "--out", shared / "wireguard")
-    assert_refused(done, shared / "wireguard", "belongs to nobody", "remove it or pass --out DIR")
+    assert_refused(
+        done, shared / "wireguard", "belongs to nobody (uid 65534)", "remove it or pass --out DIR"
+    )
     assert listing(shared) == before
 
 
@@ -129,7 +131,7 @@ def test_the_wizard_refuses_before_its_first_question(shared: Path) -> None:
         assert terminal.wait() == 1
     finally:
         terminal.close()
-    assert "belongs to nobody" in terminal.output and "Traceback" not in terminal.output
+    assert "belongs to nobody (uid 65534)" in terminal.output and "Traceback" not in terminal.output
     assert "?" not in terminal.output and "[" not in terminal.output  # asked nothing
     assert listing(shared / "wireguard") == {".": listing(shared / "wireguard")["."]}
 
@@ -216,7 +218,7 @@ def test_the_default_tmp_wireguard_planted_by_nobody_is_refused() -> None:
         f"{MAKECONF}\nfind /tmp/wireguard"
     )
     assert done.stdout.splitlines() == ["exit 1", "/tmp/wireguard"], done.stderr
-    assert "/tmp/wireguard" in done.stderr and "belongs to nobody" in done.stderr
+    assert "/tmp/wireguard" in done.stderr and "belongs to nobody (uid 65534)" in done.stderr
     assert "pass --out DIR" in done.stderr and "Traceback" not in done.stderr
 
 
