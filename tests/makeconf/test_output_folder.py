@@ -97,7 +97,7 @@ def test_a_planted_link_is_refused_and_its_target_stays_empty(shared: Path) -> N
     before = listing(shared / "catch")
     done = run_makeconf("--answers", EXAMPLE, "--out", shared / "wireguard")
     assert_refused(done, shared / "wireguard", "symbolic link", "remove it or pass --out DIR")
-    assert listing(shared / "catch") == before == {".": before["."]}
+    assert listing(shared / "catch") == before and os.listdir(shared / "catch") == []
 
 
 def test_a_site_folder_that_is_a_link_is_refused_before_anything_is_written(shared: Path) -> None:
@@ -133,7 +133,7 @@ def test_the_wizard_refuses_before_its_first_question(shared: Path) -> None:
         terminal.close()
     assert "belongs to nobody (uid 65534)" in terminal.output and "Traceback" not in terminal.output
     assert "?" not in terminal.output and "[" not in terminal.output  # asked nothing
-    assert listing(shared / "wireguard") == {".": listing(shared / "wireguard")["."]}
+    assert os.listdir(shared / "wireguard") == []
 
 
 def test_a_readable_folder_of_ours_is_made_private_before_keys_go_in(shared: Path) -> None:
@@ -168,6 +168,23 @@ def test_a_planted_record_link_is_neither_read_nor_written_through(shared: Path)
     done = run_makeconf("--answers", EXAMPLE, "--out", out)
     assert_refused(done, out / "mesh.toml", "symbolic link", "move it away")
     assert listing(shared) == before
+
+
+def test_a_departed_sites_folder_that_became_a_link_is_left_alone(shared: Path) -> None:
+    out = shared / "wireguard"
+    assert run_makeconf("--answers", EXAMPLE, "--out", out).returncode == 0
+    gamma = out / "gamma.example.net"
+    for name in ("wg.conf", "wg0.conf"):  # gamma's own bundle as bait: removal must not follow
+        shutil.copy(gamma / name, shared / "catch" / name)
+    shutil.rmtree(gamma)
+    gamma.symlink_to(shared / "catch")
+    two_sites = shared.parent / "two-sites.toml"
+    two_sites.write_text(EXAMPLE.read_text().split('[[site]]\nfqdn = "gamma')[0])
+    before = listing(shared / "catch")
+    done = run_makeconf("--answers", two_sites, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"left {gamma} alone: it is a symbolic link" in done.stderr
+    assert listing(shared / "catch") == before and gamma.is_symlink()
 
 
 @pytest.mark.parametrize("folder", [".", "beta.example.net"], ids=["record", "bundle"])
