@@ -8,7 +8,7 @@ from pathlib import Path
 
 from router_wg.bundle import toml
 from router_wg.bundle.site import WATCHDOG_LIMITS
-from router_wg.errors import EXIT_USAGE, ConfigError, UserError
+from router_wg.errors import EXIT_USAGE, ConfigError
 from router_wg.makeconf.write import OutputFolder
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, WATCHDOG_OPTIONS
 
@@ -111,27 +111,4 @@ def _from_answers(answers_file: Path, folder: OutputFolder) -> int:
         problems += exc.problems
     if problems:
         raise ConfigError(problems)
-    return finish(folder, answers, record)
-
-
-def finish(folder: OutputFolder, answers, record) -> int:
-    """Build, write and report; shared with the wizard."""
-    from router_wg.makeconf import build as steps
-
-    result = steps.build(answers, record)
-    for line in result.merged.notes:
-        print(f"router-wg makeconf: note: {line}", file=sys.stderr)
-    for line in result.warnings:
-        print(f"router-wg makeconf: warning: {line}", file=sys.stderr)
-    try:
-        messages = steps.write(folder, result, record)
-    except OSError as exc:
-        where = exc.filename or folder.path
-        raise UserError(
-            f"cannot write {where}: {exc.strerror}; fix that and run makeconf again (each "
-            "file is replaced whole, and keys already in the record are kept)"
-        ) from None
-    for line in messages:
-        print(f"router-wg makeconf: {line}", file=sys.stderr)
-    print(steps.report(folder.path, result))
-    return 0
+    return steps.finish(folder, answers, record)

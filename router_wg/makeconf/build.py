@@ -6,11 +6,12 @@ Nothing touches the output folder before `write`, so invalid input leaves it as 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from router_wg.bundle.render import render_bundle
-from router_wg.errors import ConfigError, Problem
+from router_wg.errors import ConfigError, Problem, UserError
 from router_wg.makeconf import write as output
 from router_wg.makeconf.bundles import next_serial, site_bundle, stamp_of
 from router_wg.makeconf.merge import Merged, key_problems, merge
@@ -121,3 +122,24 @@ def report(out_dir: Path, result: Build) -> str:
     first = mesh.sites[0].fqdn
     lines.append(f"e.g.  scp -p {out_dir / first}/* root@{first}:/jffs/router-wg/")
     return "\n".join(lines)
+
+
+def finish(folder: output.OutputFolder, answers: Mesh, record: Mesh | None) -> int:
+    """Build, write and report: the end of `makeconf --answers` and of the wizard."""
+    result = build(answers, record)
+    for line in result.merged.notes:
+        print(f"router-wg makeconf: note: {line}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"router-wg makeconf: warning: {line}", file=sys.stderr)
+    try:
+        messages = write(folder, result, record)
+    except OSError as exc:
+        where = exc.filename or folder.path
+        raise UserError(
+            f"cannot write {where}: {exc.strerror}; fix that and run makeconf again (each "
+            "file is replaced whole, and keys already in the record are kept)"
+        ) from None
+    for line in messages:
+        print(f"router-wg makeconf: {line}", file=sys.stderr)
+    print(report(folder.path, result))
+    return 0

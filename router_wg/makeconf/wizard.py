@@ -83,14 +83,12 @@ class Wizard:
                 return self.write(Mesh(settings, tuple(sites)), record)
 
     def write(self, answers: Mesh, record: Mesh | None) -> int:
-        from router_wg.commands.makeconf import finish
-
         if not self.yes_no(
             f"Write the record and {len(answers.sites)} bundles to {self.out_dir}?", True
         ):
             self.say("Nothing written.")
             return EXIT_FAILURE
-        return finish(self.folder, answers, record)
+        return steps.finish(self.folder, answers, record)
 
     # -- questions -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from router_wg.makeconf import build as steps
+from router_wg.makeconf.write import OutputFolder
 
 TARGET_SECONDS = 2.0
 
@@ -64,16 +65,17 @@ def cli(answers_file: Path, out: Path) -> float:
 
 def in_process(answers_file: Path, out: Path) -> dict[str, float]:
     times = {}
-    started = time.perf_counter()
-    mesh = steps.read_mesh_file(answers_file)
-    record = steps.read_record(out)
-    times["read + validate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    result = steps.build(mesh, record)
-    times["merge + keys + render"] = time.perf_counter() - started
-    started = time.perf_counter()
-    steps.write(out, result, record)
-    times["write (fsync)"] = time.perf_counter() - started
+    with OutputFolder.open(out) as folder:
+        started = time.perf_counter()
+        mesh = steps.read_mesh_file(answers_file)
+        record = steps.read_record(folder)
+        times["read + validate"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result = steps.build(mesh, record)
+        times["merge + keys + render"] = time.perf_counter() - started
+        started = time.perf_counter()
+        steps.write(folder, result, record)
+        times["write (fsync)"] = time.perf_counter() - started
     return times
 
 

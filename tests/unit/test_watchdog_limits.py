@@ -1,8 +1,9 @@
 """One place decides what the watchdog accepts: mesh.toml's [watchdog] and wg.conf's agree.
 
 Each value just inside and just outside a limit goes through both loaders: makeconf's
-(router_wg.model) and the one `check` uses on the router (router_wg.bundle.settings). They must accept
-and refuse the same values, so makeconf never writes a wg.conf that `check` would refuse.
+(router_wg.model) and the one `check` uses on the router (router_wg.bundle.settings). They
+must accept and refuse the same values, so makeconf never writes a wg.conf that `check`
+would refuse.
 """
 
 from __future__ import annotations
