@@ -10,7 +10,7 @@ PY      := $(VENV)/bin/python
 PYTEST  := $(PY) -m pytest
 TESTS   ?=
 # Debian packages the project needs on the machine that builds and tests it.
-HOST_PACKAGES := python3-venv iproute2 iptables wireguard-tools wireguard-go tinc \
+HOST_PACKAGES := python3-venv iproute2 iptables nftables wireguard-tools wireguard-go tinc \
 	iputils-ping procps kmod util-linux busybox e2fsprogs \
 	qemu-system-arm qemu-user-static mmdebstrap arch-test binfmt-support shellcheck
 

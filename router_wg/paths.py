@@ -53,6 +53,11 @@ class Paths:
         return self._under_root("/etc/openwrt_release")
 
     @property
+    def nftables_includes(self) -> Path:
+        """fw4's include folders (table-post/, chain-pre/<chain>/): read at every reload."""
+        return self._under_root("/usr/share/nftables.d")
+
+    @property
     def wireguard_run_dir(self) -> Path:
         """Where userspace WireGuard (wireguard-go) keeps its control sockets."""
         return Path("/var/run/wireguard")

@@ -3,6 +3,9 @@ and one `*-restore --noflush` transaction per family (change). Legacy iptables i
 FreshTomato has; ROUTER_WG_IPTABLES picks the program family for IPv4 (e.g.
 "iptables-legacy" runs iptables-legacy-save / iptables-legacy-restore), default
 "iptables"; IPv6 uses the same name with ip6tables in it ("ip6tables-legacy-save").
+
+Where fw4 is the firewall (OpenWrt 22.03+: `fw4` on PATH) router-wg writes nftables
+instead (backends.nftables); ROUTER_WG_FIREWALL=fw4|iptables overrides the detection.
 """
 
 from __future__ import annotations
@@ -11,9 +14,25 @@ import os
 import shutil
 
 from router_wg.backends.runner import Runner
-from router_wg.errors import CommandError
+from router_wg.errors import CommandError, UserError
 
 IPTABLES_ENV = "ROUTER_WG_IPTABLES"
+FIREWALL_ENV = "ROUTER_WG_FIREWALL"
+IPTABLES, FW4 = "iptables", "fw4"
+
+
+def kind() -> str:
+    """Which firewall router-wg writes: fw4 where fw4 is installed, else iptables."""
+    chosen = os.environ.get(FIREWALL_ENV, "").strip()
+    if chosen in (IPTABLES, FW4):
+        return chosen
+    if chosen:
+        raise UserError(
+            f"{FIREWALL_ENV}={chosen!r} is not a firewall router-wg knows: use fw4 (OpenWrt "
+            f"22.03 and later, nftables) or iptables (FreshTomato, older OpenWrt, plain "
+            f"Linux), or unset it to detect fw4 by its program on PATH."
+        )
+    return FW4 if shutil.which("fw4") else IPTABLES
 
 
 def program(suffix: str, *, ipv6: bool = False) -> str:

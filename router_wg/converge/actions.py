@@ -166,6 +166,71 @@ def _where(family: str, table: str) -> str:
     return f"ipv6 {table}" if family == IPV6 else table
 
 
+# -- fw4 (nftables): our chains in table inet fw4 and fw4's include files ----------------
+@dataclass(frozen=True)
+class WriteNftChain(Action):
+    """Create our chain in table inet fw4, or replace its rules (flush, then add)."""
+
+    chain: str
+    rules: tuple[str, ...]
+    previous: tuple[str, ...] | None  # None: the chain did not exist
+
+    def describe(self) -> str:
+        verb = "create" if self.previous is None else "rewrite"
+        return f"firewall fw4: {verb} chain {self.chain} ({len(self.rules)} rules)"
+
+
+@dataclass(frozen=True)
+class AddNftJump(Action):
+    hook: str  # fw4's chain: input, forward, mangle_forward, srcnat
+    rule: str  # 'jump rwg_input comment "router-wg"'
+
+    def describe(self) -> str:
+        return f"firewall fw4: insert {self.rule} in chain {self.hook}"
+
+
+@dataclass(frozen=True)
+class RemoveNftJump(Action):
+    hook: str
+    rule: str
+    handles: tuple[int, ...]  # the copies to delete, by handle
+
+    def describe(self) -> str:
+        times = f" ({len(self.handles)}x)" if len(self.handles) > 1 else ""
+        return f"firewall fw4: remove {self.rule} from chain {self.hook}{times}"
+
+
+@dataclass(frozen=True)
+class DeleteNftChain(Action):
+    chain: str
+    rules: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"firewall fw4: delete chain {self.chain}"
+
+
+@dataclass(frozen=True)
+class WriteNftInclude(Action):
+    """Write one of our files in fw4's include folders (what fw4 re-reads at a reload)."""
+
+    path: str  # relative to /usr/share/nftables.d: "chain-pre/input/router-wg.nft"
+    text: str = field(repr=False)
+    previous: str | None = field(repr=False)  # None: the file did not exist
+
+    def describe(self) -> str:
+        verb = "write" if self.previous is None else "rewrite"
+        return f"fw4 include: {verb} /usr/share/nftables.d/{self.path}"
+
+
+@dataclass(frozen=True)
+class RemoveNftInclude(Action):
+    path: str
+    previous: str = field(repr=False)
+
+    def describe(self) -> str:
+        return f"fw4 include: remove /usr/share/nftables.d/{self.path}"
+
+
 @dataclass(frozen=True)
 class SetRpFilter(Action):
     interface: str
@@ -212,3 +277,5 @@ class UnloadModule(Action):
 
 
 FIREWALL_ACTIONS = (WriteChain, AddJump, RemoveJump, DeleteChain)
+NFT_LIVE_ACTIONS = (WriteNftChain, AddNftJump, RemoveNftJump, DeleteNftChain)
+NFT_INCLUDE_ACTIONS = (WriteNftInclude, RemoveNftInclude)

@@ -12,6 +12,7 @@ from router_wg.backends.resolve import split_endpoint
 from router_wg.bundle.site import Site
 from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.firewall_rules import desired_chains
+from router_wg.converge.nft_rules import desired_nft_chains
 from router_wg.converge.state import DEFAULT_MTU, LOOSE_RP_FILTER, Desired
 
 
@@ -22,10 +23,12 @@ def desired_state(
     resolved_endpoints: Mapping[str, Sequence[str]],
     *,
     cron_line: str = "",
+    fw4: bool = False,
 ) -> Desired:
     """`resolved_endpoints` maps an endpoint as written ("beta.example.net:51820") to the
     "ip:port" strings it resolved to, first preferred; missing or empty = unresolved, and
     that peer gets no endpoint for now (it may still dial us, or the watchdog fills it in).
+    `fw4`: the firewall is fw4 (nftables), so the rules go there instead of iptables.
     """
     peers = []
     choices: dict[str, frozenset[str]] = {}
@@ -49,12 +52,15 @@ def desired_state(
         address=f"{site.tunnel_address}/{site.tunnel_prefix}",
         wireguard=replace(wg_config, peers=tuple(peers)),
         routes=routes,
-        chains=desired_chains(
+        chains=()
+        if fw4
+        else desired_chains(
             site.interface,
             site.listen_port,
             site.lans,
             ipv6=uses_ipv6(site, [p.endpoint for p in peers if p.endpoint]),
         ),
+        nft_chains=desired_nft_chains(site.interface, site.listen_port, site.lans) if fw4 else (),
         rp_filter=rp_filter,
         cron_line=cron_line,
         endpoint_choices=choices,

@@ -9,6 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from router_wg.backends import firewall
 from router_wg.backends.resolve import resolve_endpoints
 from router_wg.bundle.load import Bundle
 from router_wg.bundle.wireguard import WgDevice
@@ -53,4 +54,5 @@ def build_desired(
         load_withdrawn(paths),
         resolved,
         cron_line=watchdog_cron_line(paths, conf_dir),
+        fw4=firewall.kind() == firewall.FW4,
     )

@@ -3,8 +3,9 @@ how to do it and how to undo it (for a start that fails halfway). An undo that l
 things as they are says why in its docstring.
 
 The firewall kinds are batched: every firewall action of one family becomes a single
-`iptables-restore --noflush` (or `ip6tables-restore`) transaction, so their `do` and
-`undo` take the list of that family's actions instead of one action.
+`iptables-restore --noflush` (or `ip6tables-restore`) transaction, and under fw4 every
+one becomes a single `nft -f -` followed by fw4's include files, so their `do` and `undo`
+take the list of that batch's actions instead of one action.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from router_wg.bundle.wireguard import render_config
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import IPV6
 from router_wg.converge.firewall_transaction import inverse, transaction
+from router_wg.converge.nft_apply import fw4_do, fw4_transaction, fw4_undo
 from router_wg.converge.state import INTERFACE_MARK, LOOSE_RP_FILTER, ROUTE_PROTOCOL
 from router_wg.converge.system import System, creation_pending_file, ip6tables_marker
 from router_wg.errors import CommandError, UserError
@@ -82,6 +84,8 @@ def _restore_inverse(batch: list[a.Action], system: System) -> None:
 
 
 FIREWALL = Kind(_restore, _restore_inverse, batch=family_transaction)
+# fw4: a run's one `nft -f -`, then fw4's include files (nft_apply.py)
+FW4 = Kind(fw4_do, fw4_undo, batch=fw4_transaction)
 
 
 # -- the module --------------------------------------------------------------------------
@@ -256,6 +260,13 @@ KINDS: dict[type[a.Action], Kind] = {
     a.AddJump: FIREWALL,
     a.RemoveJump: FIREWALL,
     a.DeleteChain: FIREWALL,
+    # batched: the run's one nft transaction, then fw4's include files
+    a.WriteNftChain: FW4,
+    a.AddNftJump: FW4,
+    a.RemoveNftJump: FW4,
+    a.DeleteNftChain: FW4,
+    a.WriteNftInclude: FW4,
+    a.RemoveNftInclude: FW4,
     a.SetRpFilter: Kind(_set_rp_filter, _set_previous_rp_filter),
     a.RestoreRpFilter: Kind(_restore_rp_filter, nothing_to_undo(STOP_ONLY)),
     a.AddCron: Kind(_add_cron, _put_back_cron),

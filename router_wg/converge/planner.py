@@ -11,6 +11,7 @@ from router_wg.backends.wireguard import DumpDevice
 from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import actions as a
 from router_wg.converge.firewall_rules import FAMILIES, TableState
+from router_wg.converge.nft_plan import fw4_changes
 from router_wg.converge.state import Desired, Observed
 from router_wg.errors import UserError
 
@@ -52,6 +53,8 @@ def plan_start(desired: Desired, observed: Observed) -> list[a.Action]:
         plan.append(a.SetLinkUp(name))
     plan += _routes(desired, observed)
     plan += _firewall(desired, observed)
+    if observed.nft is not None:
+        plan += fw4_changes(desired.nft_chains, observed.nft)
     plan += _rp_filter(desired, observed, creating)
     if observed.cron_lines != (desired.cron_line,):
         plan.append(a.AddCron(desired.cron_line, observed.cron_lines))
@@ -164,6 +167,8 @@ def plan_stop(observed: Observed) -> list[a.Action]:
             plan += [a.RemoveJump(table_name, r, n, family) for r, n in jumps]
             chains = sorted(table.chains.items())
             plan += [a.DeleteChain(table_name, c, rules, family) for c, rules in chains]
+    if observed.nft is not None:
+        plan += fw4_changes((), observed.nft)
     plan += [a.RemoveRoute(dst, i) for dst, i in sorted(observed.routes)]
     for interface, value in sorted(observed.rp_filter_replaced.items()):
         if interface != observed.interface:  # ours goes with the interface

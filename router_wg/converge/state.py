@@ -13,6 +13,7 @@ from router_wg.backends.netlink import INTERFACE_MARK, Link  # noqa: F401 (as fo
 from router_wg.backends.wireguard import DumpDevice
 from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.firewall_rules import IPV6, Chain, TableState
+from router_wg.converge.nft_rules import NftChain, NftState
 
 # The mark on every route we add (`ip route ... proto 0x57`). Unused by iproute2's
 # rt_protos (0-4, 8-18, 42, 99, 186-192); name it in /etc/iproute2/rt_protos.d if you like.
@@ -36,6 +37,8 @@ class Desired:
     # public key -> every "ip:port" its endpoint name resolved to: any counts as right
     endpoint_choices: dict[str, frozenset[str]] = field(default_factory=dict)
     peer_names: dict[str, str] = field(default_factory=dict)  # public key -> fqdn
+    # under fw4 (OpenWrt 22.03+) our chains live in table inet fw4 and `chains` is empty
+    nft_chains: tuple[NftChain, ...] = ()
 
     @property
     def ipv6(self) -> bool:
@@ -58,6 +61,8 @@ class Observed:
     creation_pending: bool = False
     # ip6tables, read even for an IPv4-only bundle: chains left by an earlier IPv6 one
     firewall6: dict[str, TableState] = field(default_factory=dict)
+    # under fw4: our part of table inet fw4 and our include files (None: iptables)
+    nft: NftState | None = None
 
     def tables(self, family: str) -> dict[str, TableState]:
         return self.firewall6 if family == IPV6 else self.firewall

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from router_wg.backends import firewall, module, sysctl, wireguard
+from router_wg.backends import firewall, module, nftables, sysctl, wireguard
 from router_wg.backends.cron import Cron
 from router_wg.backends.netlink import Netlink
 from router_wg.backends.platform import detect
 from router_wg.backends.runner import Runner
 from router_wg.converge.firewall_rules import TableState, parse_save
+from router_wg.converge.nft_rules import NftState, every_include, parse_listing
 from router_wg.converge.state import ROUTE_PROTOCOL, Observed
 from router_wg.errors import CommandError
 from router_wg.paths import Paths
@@ -59,7 +60,9 @@ def observe(system: System, interface: str, rp_interfaces=(), ipv6: bool = False
     """Only our objects: routes with our protocol, RWG_* chains and their jumps (iptables,
     and ip6tables when `ipv6` is wanted or an earlier run used it), our cron entry, and the
     interface of our name (ours or not; the planner decides). rp_filter is read on
-    `rp_interfaces` and on every interface whose value start replaced."""
+    `rp_interfaces` and on every interface whose value start replaced. Under fw4 the
+    firewall is our part of table inet fw4 and our include files instead of iptables."""
+    fw4 = firewall.kind() == firewall.FW4
     replaced = sysctl.replaced(system.paths)
     link = system.netlink.link(interface)
     pending = bool(link) and creation_pending_file(system.paths, interface).exists()
@@ -70,10 +73,11 @@ def observe(system: System, interface: str, rp_interfaces=(), ipv6: bool = False
         link=link,
         device=device,
         routes=system.netlink.routes(ROUTE_PROTOCOL),
-        firewall=parse_save(firewall.save(system.runner)),
+        firewall={} if fw4 else parse_save(firewall.save(system.runner)),
         firewall6=_observe_ip6tables(system)
-        if ipv6 or ip6tables_marker(system.paths).exists()
+        if not fw4 and (ipv6 or ip6tables_marker(system.paths).exists())
         else {},
+        nft=observe_fw4(system) if fw4 else None,
         rp_filter={name: sysctl.read_rp_filter(name) for name in {*rp_interfaces, *replaced}},
         cron_lines=system.cron.entries(),
         creation_pending=pending,
@@ -92,3 +96,10 @@ def _observe_ip6tables(system: System) -> dict[str, TableState]:
     except CommandError as exc:  # e.g. a kernel built without IPv6: IPv4 must still work
         log.warning("warning: cannot read ip6tables (%s); taking it as holding none of ours", exc)
         return {}
+
+
+def observe_fw4(system: System) -> NftState:
+    """One `nft -a list table inet fw4`, and our files in fw4's include folders."""
+    listed = parse_listing(nftables.list_table(system.runner))
+    includes = nftables.read_includes(system.paths.nftables_includes, every_include())
+    return NftState(listed.chains, listed.jumps, listed.fw4_chains, includes)

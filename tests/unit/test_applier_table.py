@@ -14,7 +14,7 @@ import pytest
 from router_wg.converge import actions as a
 from router_wg.converge.apply import apply_start, apply_stop
 from router_wg.converge.firewall_rules import IPV6
-from router_wg.converge.kinds import FIREWALL, KINDS
+from router_wg.converge.kinds import FIREWALL, FW4, KINDS
 from router_wg.converge.system import ip6tables_marker
 from router_wg.errors import UserError
 from router_wg.paths import Paths
@@ -74,8 +74,11 @@ def test_the_kinds_with_nothing_to_undo_say_why():
 
 
 def test_the_firewall_kinds_and_only_they_are_batched_into_one_transaction():
-    assert {cls for cls, kind in KINDS.items() if kind.batch} == set(a.FIREWALL_ACTIONS)
+    fw4_actions = {*a.NFT_LIVE_ACTIONS, *a.NFT_INCLUDE_ACTIONS}
+    batched = {cls for cls, kind in KINDS.items() if kind.batch}
+    assert batched == {*a.FIREWALL_ACTIONS, *fw4_actions}
     assert all(KINDS[cls] is FIREWALL for cls in a.FIREWALL_ACTIONS)
+    assert all(KINDS[cls] is FW4 for cls in fw4_actions)  # one nft -f, then the files
     assert FIREWALL.batch(a.AddJump("filter", "-A INPUT -j RWG_INPUT", IPV6)) == (
         "firewall",
         IPV6,
