@@ -23,6 +23,7 @@ pytestmark = pytest.mark.root
 FW4 = Path(__file__).resolve().parent.parent / "lab" / "firmware" / "fw4"
 INCLUDES = ("table-post", "chain-pre/input", "chain-pre/forward")
 INCLUDES += ("chain-pre/mangle_forward", "chain-pre/srcnat")
+PING6_PACKET_BYTES = 104  # 56 bytes of payload + ICMPv6 8 + IPv6 40, as a link counts it
 
 
 def fw4(router, verb: str = "reload"):
@@ -154,3 +155,26 @@ def test_a_table_nft_refuses_changes_nothing_and_says_which_rule(running):
         assert "wg0" not in links(alpha)  # and start rolled back what came before
     finally:
         fw4(alpha, "reload")
+
+
+@pytest.mark.host_only  # the same inet rules as IPv4's, whose kernel side the guest proves
+def test_ipv6_lans_cross_fw4_through_the_same_inet_rules(
+    lab, wireguard_impl, tmp_path, monkeypatch
+):
+    names.require("nft")
+    monkeypatch.setenv("PATH", f"{FW4}:{os.environ['PATH']}")
+    alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24", "fd00:1::/64"])
+    beta = lab.add_router("beta.example.net", ["10.0.2.0/24", "fd00:2::/64"])
+    bundles = lab_bundles(tmp_path / "bundles", [alpha, beta])
+    for router in (alpha, beta):
+        fw4(router, "start")
+        start(router, bundles[router.fqdn])
+    wait_for(lambda: alpha.lan_host.ping(beta.lan_host_address6, count=1), 15, "alpha -> beta")
+
+    counted = alpha.link_counters("wg0")
+    assert alpha.lan_host.ping(beta.lan_host_address6, count=5)
+    assert beta.lan_host.ping(alpha.lan_host_address6, count=5)
+    rx, tx = (now - then for now, then in zip(alpha.link_counters("wg0"), counted, strict=True))
+    assert rx >= 10 * PING6_PACKET_BYTES and tx >= 10 * PING6_PACKET_BYTES
+    assert 'ip6 saddr fd00:1::/64 oifname "wg0" accept' in table(alpha)
+    assert plan(alpha, bundles[alpha.fqdn]) == "" and plan(beta, bundles[beta.fqdn]) == ""
