@@ -3,7 +3,9 @@ their jumps and include files) and what is there. Pure: a function of plain data
 
 A chain whose rules differ is rewritten alone; a missing jump is inserted, extra copies of
 ours are deleted by handle; an include file is written only when its text differs. With
-nothing wanted (stop), everything of ours goes, and nothing else.
+nothing wanted (stop), everything of ours goes, and nothing else. With no table inet fw4
+(fw4 not started yet, or stopped: nothing filters) only the files are written: fw4's start
+includes them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,18 @@ from router_wg.converge.nft_rules import NftState, every_include, include_files
 
 def fw4_changes(wanted, observed: NftState) -> list[a.Action]:
     """Under fw4: the chains, jumps and include files that differ from `wanted`."""
+    plan = _live_changes(wanted, observed) if observed.table else []
+    files = include_files(tuple(wanted)) if wanted else {}
+    for path in every_include():
+        current, text = observed.includes.get(path), files.get(path)
+        if text is not None and current != text:
+            plan.append(a.WriteNftInclude(path, text, current))
+        elif text is None and current is not None:
+            plan.append(a.RemoveNftInclude(path, current))
+    return plan
+
+
+def _live_changes(wanted, observed: NftState) -> list[a.Action]:
     plan: list[a.Action] = []
     wanted_names = {c.name for c in wanted}
     for chain in wanted:
@@ -31,11 +45,4 @@ def fw4_changes(wanted, observed: NftState) -> list[a.Action]:
     for name, rules in sorted(observed.chains.items()):
         if name not in wanted_names:
             plan.append(a.DeleteNftChain(name, rules))
-    files = include_files(tuple(wanted)) if wanted else {}
-    for path in every_include():
-        current, text = observed.includes.get(path), files.get(path)
-        if text is not None and current != text:
-            plan.append(a.WriteNftInclude(path, text, current))
-        elif text is None and current is not None:
-            plan.append(a.RemoveNftInclude(path, current))
     return plan

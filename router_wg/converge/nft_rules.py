@@ -44,6 +44,7 @@ class NftState:
     jumps: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     fw4_chains: frozenset[str] = frozenset()  # every chain in the table not ours
     includes: dict[str, str | None] = field(default_factory=dict)  # file -> text, None: absent
+    table: bool = True  # False: no table inet fw4 (fw4 not started, or stopped)
 
 
 def jump_rule(chain: str) -> str:
@@ -110,7 +111,8 @@ def parse_listing(text: str) -> NftState:
             elif _is_our_jump(rule):
                 key = (chain, rule)
                 state.jumps[key] = (*state.jumps.get(key, ()), int(handle))
-    return NftState(state.chains, state.jumps, frozenset(fw4_chains))
+    table = any(line.startswith(f"table {TABLE} ") for line in text.splitlines())
+    return NftState(state.chains, state.jumps, frozenset(fw4_chains), table=table)
 
 
 def _is_our_jump(rule: str) -> bool:

@@ -4,7 +4,7 @@ observer that reads our objects out of it (`observe`)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from router_wg.backends import firewall, module, nftables, sysctl, wireguard
 from router_wg.backends.cron import Cron
@@ -102,4 +102,4 @@ def observe_fw4(system: System) -> NftState:
     """One `nft -a list table inet fw4`, and our files in fw4's include folders."""
     listed = parse_listing(nftables.list_table(system.runner))
     includes = nftables.read_includes(system.paths.nftables_includes, every_include())
-    return NftState(listed.chains, listed.jumps, listed.fw4_chains, includes)
+    return replace(listed, includes=includes)

@@ -125,6 +125,21 @@ def test_a_flushed_chain_of_ours_is_all_start_rewrites(running):
     assert pings(alpha, beta, 3)
 
 
+@pytest.mark.host_only  # the same nft and files as above, in another order
+def test_before_fw4_starts_start_leaves_our_rules_for_fw4_to_include(running):
+    (alpha, beta), bundles, _ = running
+    fw4(alpha, "flush")  # fw4 not started yet: no table inet fw4, nothing filters
+    for name in our_files(alpha):
+        (alpha.root / "usr" / "share" / "nftables.d" / name).unlink()
+
+    done = start(alpha, bundles[alpha.fqdn])
+
+    assert {line.split(":")[0] for line in done.stdout.splitlines()} == {"[+] fw4 include"}
+    fw4(alpha, "start")
+    assert pings(alpha, beta, 3) and pings(beta, alpha, 3)
+    assert plan(alpha, bundles[alpha.fqdn]) == ""
+
+
 def test_stop_leaves_fw4_s_table_as_it_was(running):
     (alpha, beta), bundles, before = running
     alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])

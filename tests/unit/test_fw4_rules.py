@@ -124,7 +124,7 @@ def test_the_listing_gives_our_chains_and_jumps_with_their_handles():
         ("mangle_forward", 'jump rwg_mss comment "router-wg"'): (22,),
     }  # the jump with someone else's comment is not ours
     assert state.fw4_chains == {"input", "forward", "mangle_forward", "srcnat"}
-    assert parse_listing("") == NftState()  # no table inet fw4 at all
+    assert parse_listing("") == NftState(table=False)  # no table inet fw4 at all
 
 
 def test_a_converged_table_plans_nothing():
@@ -150,6 +150,12 @@ def test_a_bare_table_gets_chains_jumps_and_files_and_a_changed_file_is_rewritte
     state.includes["chain-pre/input/router-wg.nft"] = "# edited by hand\n"
     (write,) = fw4_changes(CHAINS, state)
     assert write.path == "chain-pre/input/router-wg.nft" and write.text == f"{CHAINS[0].jump}\n"
+
+
+def test_without_fw4_s_table_only_the_files_are_written_for_its_start_to_include():
+    plan = fw4_changes(CHAINS, NftState(table=False, includes=dict.fromkeys(every_include())))
+    assert {type(x) for x in plan} == {a.WriteNftInclude}
+    assert len(plan) == len(every_include())
 
 
 def test_duplicate_jumps_lose_their_copies_and_stop_removes_exactly_ours():
