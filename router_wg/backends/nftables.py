@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from router_wg.backends.runner import Runner
-from router_wg.errors import CommandError
+from router_wg.errors import CommandError, UserError
 
 NFT = "nft"
 FW4_TABLE = ("inet", "fw4")
@@ -24,6 +24,11 @@ def list_table(runner: Runner) -> str:
     except CommandError as exc:
         if "No such file or directory" in exc.stderr:
             return ""
+        if exc.returncode == 127:
+            raise UserError(
+                "fw4 is this router's firewall, but there is no `nft` on PATH: install "
+                "nftables (opkg install nftables), or set ROUTER_WG_FIREWALL=iptables"
+            ) from None
         raise
 
 
