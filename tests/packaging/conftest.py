@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pkgtools import (
+    IN_GUEST,
     VERSION,
     bare_python,
     build,
@@ -23,7 +23,7 @@ from pkgtools import (
 def built(tmp_path_factory) -> Path:
     """PKG_OUT of one `make ipk dist` run, shared by the whole session; where there is no
     make (the ARM guest), the archives `make qemu-test` built into out/ on the host."""
-    if shutil.which("make") is None:
+    if IN_GUEST:
         return prebuilt()
     return build(tmp_path_factory.mktemp("pkg"), "ipk", "dist")
 

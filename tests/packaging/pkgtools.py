@@ -33,17 +33,30 @@ BARE_PYTHON = Path(sys.base_prefix) / "bin" / f"python3.{sys.version_info.minor}
 # Where the guest finds the archives the host built (the tree is /mnt/tree there).
 PREBUILT = REPO / "out"
 ARCHIVES = (f"router-wg-{VERSION}.tar.gz", f"router-wg_{VERSION}_all.ipk")
-# The build itself (reproducible archives, `make install`) is checked where it runs.
+
+
+def in_arm_guest() -> bool:
+    """The qemu guest of qemu/run-tests, which boots with its own init (qemu/image/init)."""
+    try:
+        return "init=/sbin/router-wg-init" in Path("/proc/cmdline").read_text()
+    except OSError:
+        return False
+
+
+IN_GUEST = in_arm_guest()
+# The build itself (reproducible archives, `make install`) is checked where it runs: the ARM
+# guest has no make. Anywhere else a missing make fails (require), it is never skipped.
 HOST_ONLY = pytest.mark.skipif(
-    shutil.which("make") is None,
+    IN_GUEST,
     reason="host only: needs make, which the ARM guest lacks (the build is checked on the host)",
 )
 
 
 def require(*programs: str) -> None:
-    for program in programs:
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is not installed (make deps installs it)")
+    """Fails naming `make deps` when a program it installs is missing: never a skip."""
+    missing = [program for program in programs if shutil.which(program) is None]
+    if missing:
+        pytest.fail(f"not installed: {', '.join(missing)} (`make deps` installs it)", pytrace=False)
 
 
 def build(out: Path, *targets: str) -> Path:
@@ -194,7 +207,7 @@ def bare_python(path: Path, argv_file: Path | None = None) -> Path:
     """A python3 for the router: the real interpreter without site-packages; optionally
     recording its argv and ROUTER_WG_CONF_DIR, one line each, to argv_file."""
     if not BARE_PYTHON.exists():
-        pytest.skip(f"{BARE_PYTHON} (the interpreter behind the venv) is missing")
+        pytest.fail(f"{BARE_PYTHON} (the interpreter behind the venv) is missing", pytrace=False)
     record = (
         f'printf "%s\\n" "$@" "ROUTER_WG_CONF_DIR=$ROUTER_WG_CONF_DIR" >>"{argv_file}"\n'
         if argv_file

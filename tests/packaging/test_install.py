@@ -8,7 +8,7 @@ import pytest
 from pkg_layout import documented_lines, expected, installed, source_of
 from pkgtools import HOST_ONLY, REPO, make_install
 
-pytestmark = HOST_ONLY
+pytestmark = [pytest.mark.host_only, HOST_ONLY]
 
 
 @pytest.mark.parametrize("platform", ["freshtomato", "openwrt"])

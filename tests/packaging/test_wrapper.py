@@ -18,14 +18,19 @@ import tarfile
 import time
 
 import pytest
-from pkgtools import REPO, VERSION, bare_python, clean_env, router_bin, write_script
+from pkgtools import REPO, VERSION, bare_python, clean_env, require, router_bin, write_script
 
 BUSYBOX = shutil.which("busybox") or "busybox"
 IP = shutil.which("ip") or "ip"
 UNSHARE = shutil.which("unshare") or "unshare"
 BOUND = 3  # ROUTER_WG_BOOT_WAIT for these tests, seconds
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for unshare --net")
+# Host only: the wrapper's shell logic with a stand-in python3; the guest runs the wrapper's
+# boot, start, check and stop for real in test_wrapper_guest.py.
+pytestmark = [
+    pytest.mark.host_only,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for unshare --net"),
+]
 
 WITH_UPLINK = (
     f"{IP} link add uplink type veth peer name isp && {IP} link set isp up && "
@@ -116,9 +121,7 @@ class Router:
 
 @pytest.fixture
 def router(built, tmp_path):
-    for program in ("busybox", "unshare"):
-        if shutil.which(program) is None:
-            pytest.skip(f"{program} is not installed")
+    require("busybox", "unshare")
     return Router(built, tmp_path)
 
 
@@ -224,8 +227,6 @@ def test_start_without_python_fails_and_logs_why(router):
 def test_plan_runs_the_bundled_router_wg_on_a_bare_python(router, tmp_path):
     """The real chain: BusyBox ash, python3 with the standard library only, router_wg and
     pyroute2 from lib/, the bundle beside the script, the kernel of an empty namespace."""
-    if not (router.folder / "lib" / "router_wg" / "commands" / "plan.py").exists():
-        pytest.skip("router_wg has no plan command yet")
     mesh = tmp_path / "mesh"
     subprocess.run(
         [sys.executable, "-m", "router_wg", "makeconf"]  # the venv's, or the guest's

@@ -32,7 +32,7 @@ def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
     lab, wireguard_impl, built, tmp_path
 ):
     if not BARE_PYTHON.exists():
-        pytest.skip(f"{BARE_PYTHON} is missing")
+        pytest.fail(f"{BARE_PYTHON} (the interpreter behind the venv) is missing", pytrace=False)
     iptables = names.iptables()
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from scenarios.bundles import iptables_rules, lab_bundles, plan, start
 
-pytestmark = pytest.mark.root
+# Host only: stand-ins of the firmware's tools driving the same start and stop as
+# test_start_stop.py, which the guest runs.
+pytestmark = [pytest.mark.root, pytest.mark.host_only]
 FIRMWARE = Path(__file__).resolve().parent.parent / "lab" / "firmware"
 FOREIGN = "0 4 * * * /sbin/reboot"
 

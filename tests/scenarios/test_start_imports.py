@@ -11,7 +11,8 @@ import pytest
 from lab import names
 from scenarios.bundles import iptables_rules, write_bundles
 
-pytestmark = pytest.mark.root
+# Host only: which modules a command imports is the same Python logic anywhere.
+pytestmark = [pytest.mark.root, pytest.mark.host_only]
 FIRMWARE_RULES = (
     "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 )

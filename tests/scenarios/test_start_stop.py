@@ -8,6 +8,8 @@ gamma (10.0.3.0/24) --+
 from __future__ import annotations
 
 import pytest
+from lab import names
+from lab.underlay import Lab
 from scenarios.bundles import (
     crontab,
     handshakes,
@@ -26,6 +28,11 @@ from scenarios.bundles import (
 
 pytestmark = pytest.mark.root
 
+EMPTY_RULES = (  # a firewall with built-in chains only, everything accepted
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+    "*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
+    "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
+)
 FIRMWARE_RULES = """\
 *filter
 :INPUT DROP [0:0]
@@ -46,15 +53,42 @@ COMMIT
 """
 
 
-@pytest.fixture
-def mesh(lab, wireguard_impl, tmp_path):
+def three_routers(lab, out):
     routers = [
         lab.add_router("alpha.example.net", ["10.0.1.0/24"]),
         lab.add_router("beta.example.net", ["10.0.2.0/24"]),
         lab.add_router("gamma.example.net", ["10.0.3.0/24"]),
     ]
-    bundles = lab_bundles(tmp_path / "bundles", routers)
-    return routers, bundles
+    return routers, lab_bundles(out, routers)
+
+
+@pytest.fixture
+def mesh(lab, wireguard_impl, tmp_path):
+    """Three bare routers: nothing of router-wg's on them yet."""
+    return three_routers(lab, tmp_path / "bundles")
+
+
+@pytest.fixture(scope="module")
+def shared_mesh(wireguard_impl, tmp_path_factory):
+    """Three routers shared by the tests that begin from a started mesh (each `start` that
+    builds links costs seconds importing pyroute2 in the ARM guest); removed afterwards."""
+    names.require("ip", "sysctl", "mount", "ping", names.iptables())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ROUTER_WG_IPTABLES", names.iptables())
+        lab = Lab()
+        try:
+            yield three_routers(lab, tmp_path_factory.mktemp("start-stop") / "bundles")
+        finally:
+            lab.close()
+
+
+@pytest.fixture
+def running(shared_mesh, iptables_backend):
+    """The shared mesh started and pinging, on the firmware's empty firewall: what a test
+    before left (a stop, a flush, rules of the user's) is put back first."""
+    for router in shared_mesh[0]:
+        router.run([f"{iptables_backend}-restore"], input=EMPTY_RULES)
+    return started(shared_mesh)
 
 
 def started(mesh, iptables=None):
@@ -112,8 +146,8 @@ def test_mesh_pings_cross_wireguard_and_a_second_start_is_a_noop(mesh, iptables_
         assert plan(router, bundles[router.fqdn]) == ""
 
 
-def test_firewall_flush_then_start_restores_exactly_our_rules(mesh, iptables_backend):
-    (alpha, beta, _), bundles = started(mesh)
+def test_firewall_flush_then_start_restores_exactly_our_rules(running, iptables_backend):
+    (alpha, beta, _), bundles = running
     converged_rules = iptables_rules(alpha, iptables_backend)
     index, shook = ifindex(alpha), handshakes(alpha)
     # the firmware restarts its firewall: its own ruleset, none of our chains
@@ -134,8 +168,8 @@ def test_firewall_flush_then_start_restores_exactly_our_rules(mesh, iptables_bac
     assert plan(alpha, bundles[alpha.fqdn]) == ""
 
 
-def test_stop_removes_everything_ours_and_keeps_the_users_identical_rule(mesh, iptables_backend):
-    (alpha, beta, _), bundles = started(mesh)
+def test_stop_removes_everything_ours_and_keeps_the_users_identical_rule(running, iptables_backend):
+    (alpha, beta, _), bundles = running
     beta_wg0 = ifindex(beta)
     user_rule = ["-A", "INPUT", "-i", "wg0", "-j", "ACCEPT"]  # same as one of ours
     alpha.run([iptables_backend, *user_rule])
@@ -180,7 +214,11 @@ def test_foreign_interface_with_our_name_is_refused_and_survives(
     assert our_routes(alpha) == [] and crontab(alpha) == ""
 
 
-@pytest.mark.parametrize("changed_since", [False, True], ids=["ours", "changed-since"])
+@pytest.mark.parametrize(
+    "changed_since",
+    [False, pytest.param(True, marks=pytest.mark.host_only)],  # the same sysctl, other input
+    ids=["ours", "changed-since"],
+)
 def test_stop_puts_back_the_fallback_interfaces_rp_filter(
     lab, wireguard_impl, tmp_path, changed_since
 ):
@@ -207,8 +245,9 @@ def test_stop_puts_back_the_fallback_interfaces_rp_filter(
     assert "tinc" in links(alpha)
 
 
-def test_a_route_made_by_hand_with_our_mark_and_scope_link_is_taken_back(mesh):
-    (alpha, _, _), bundles = started(mesh)
+@pytest.mark.host_only
+def test_a_route_made_by_hand_with_our_mark_and_scope_link_is_taken_back(running):
+    (alpha, _, _), bundles = running
     # our protocol number is the mark of ownership: start removes what it did not ask for
     alpha.ip("route", "add", "10.0.9.0/24", "dev", "wg0", "proto", "0x57", "scope", "link")
 

@@ -139,6 +139,7 @@ def test_ipv6_lans_ping_across_wireguard_through_policy_drop_and_a_second_start_
     assert plan(alpha, bundles[alpha.fqdn]) == plan(beta, bundles[beta.fqdn]) == ""
 
 
+@pytest.mark.host_only
 def test_flush_of_both_families_then_start_restores_exactly_ours(mesh, iptables_backend):
     alpha, beta, bundles = started(mesh)
     converged4 = ours(saved(alpha, iptables_backend))
@@ -172,6 +173,7 @@ def test_stop_leaves_no_rwg_in_ip6tables_and_keeps_the_users_identical_rule(mesh
     assert not ours(saved(alpha, iptables_backend))
 
 
+@pytest.mark.host_only
 def test_an_ipv4_only_bundle_removes_the_ip6tables_chains_at_start_and_at_stop(
     mesh, iptables_backend, tmp_path
 ):
@@ -192,6 +194,7 @@ def test_an_ipv4_only_bundle_removes_the_ip6tables_chains_at_start_and_at_stop(
     assert not ours(saved(beta, iptables_backend))
 
 
+@pytest.mark.host_only
 def test_an_ip6tables_restore_without_w_gets_the_transaction_without_it(mesh, monkeypatch):
     (alpha, beta), bundles = mesh
     calls = alpha.root / "old-ip6tables-calls"
@@ -207,6 +210,7 @@ def test_an_ip6tables_restore_without_w_gets_the_transaction_without_it(mesh, mo
     assert plan(alpha, bundles[alpha.fqdn]) == ""
 
 
+@pytest.mark.host_only
 def test_without_ip6tables_an_ipv4_only_start_skips_it(lab, wireguard_impl, tmp_path, monkeypatch):
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
@@ -230,6 +234,7 @@ def test_without_ip6tables_an_ipv4_only_start_skips_it(lab, wireguard_impl, tmp_
     assert plan(alpha, bundles[alpha.fqdn]) == ""
 
 
+@pytest.mark.host_only
 def test_an_ipv4_only_router_never_runs_ip6tables(lab, wireguard_impl, tmp_path):
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])

@@ -13,6 +13,7 @@ import pytest
 from lab import names
 from scenarios.bundles import start, wait_for
 from scenarios.watchdog_lab import (
+    FAST,
     SyslogListener,
     routed_lans,
     tick,
@@ -32,7 +33,9 @@ def test_endpoint_follows_its_name_without_a_restart(lab, wireguard_impl, tmp_pa
     monkeypatch.setenv("ROUTER_WG_IPTABLES", names.iptables())
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
-    bundles = write_mesh_bundles(tmp_path / "bundles", [alpha, beta])
+    # fall 3: the first two ticks fail (nobody at .99, then the endpoint only just changed),
+    # and neither may withdraw beta: this is about the endpoint, not the fallback
+    bundles = write_mesh_bundles(tmp_path / "bundles", [alpha, beta], {**FAST, "fall": 3})
     (beta_key,) = [
         p["public_key"]
         for p in tomllib.loads((bundles[alpha.fqdn] / "wg.conf").read_text())["peer"]

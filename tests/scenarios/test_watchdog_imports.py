@@ -14,7 +14,8 @@ from lab import names
 from scenarios.bundles import start, wait_for
 from scenarios.watchdog_lab import routed_lans, tick, write_mesh_bundles
 
-pytestmark = pytest.mark.root
+# Host only: which modules a tick imports is the same Python logic anywhere.
+pytestmark = [pytest.mark.root, pytest.mark.host_only]
 HEAVY = ("pyroute2", "jinja2", "cryptography")
 
 

@@ -20,7 +20,9 @@ from lab.underlay import Lab
 from scenarios.bundles import our_routes, start, wait_for, write_bundles
 
 FALLBACK = "10.0.0.0/16"
-FAST = {"fall": 3, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
+# fall 2: a withdrawal still needs more than one failed tick (the hysteresis stays testable),
+# one tick less per withdrawal than the default 3 (each tick is a Python start in the guest).
+FAST = {"fall": 2, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
 MESH_EXTRA = f'fallback_network = "{FALLBACK}"\nfallback_interface = "tinc"\n'
 
 
