@@ -4,9 +4,9 @@ alpha (10.0.1.0/24) --+                  wg0: full mesh by `router-wg start`
 beta  (10.0.2.0/24) --+-- transit        tinc: 10.0.0.0/16 between all three (the fallback)
 gamma (10.0.3.0/24) --+
 
-One mesh for the whole module (building it is most of the cost in the ARM guest); after
-each test every impairment is healed, the watchdog state dropped and `start` run again, and
-the test waits until every LAN pair pings over WireGuard before the next one begins.
+One mesh for the whole module (building it is most of the cost in the ARM guest); before
+each test but the first every impairment is healed, the watchdog state dropped and `start`
+run again, and every LAN pair must ping over WireGuard before the test begins.
 Ticks run as cron runs them: one `router-wg check` process each.
 
 In the ARM guest (kernel module): a cut and a heal with `check` withdrawing and restoring
@@ -28,7 +28,6 @@ from scenarios.bundles import plan, start, wait_for
 from scenarios.watchdog_lab import (
     FAST,
     SyslogListener,
-    reset,
     routed_lans,
     set_watchdog,
     state_file,
@@ -55,8 +54,7 @@ def shared_mesh(wireguard_impl, tmp_path_factory):
 
 @pytest.fixture
 def mesh(shared_mesh):
-    yield shared_mesh
-    reset(shared_mesh)
+    return shared_mesh.fresh()
 
 
 def lans_of(*routers) -> set[str]:

@@ -19,7 +19,6 @@ import pytest
 from scenarios.bundles import wait_for
 from scenarios.watchdog_lab import (
     FAST,
-    reset,
     routed_lans,
     state_file,
     three_routers,
@@ -38,8 +37,7 @@ def shared_mesh(wireguard_impl, tmp_path_factory):
 
 @pytest.fixture
 def mesh(shared_mesh):
-    yield shared_mesh
-    reset(shared_mesh)
+    return shared_mesh.fresh()
 
 
 def withdraw_beta_from_alpha(mesh):

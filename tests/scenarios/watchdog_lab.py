@@ -104,6 +104,15 @@ class Mesh:
     lab: Lab
     routers: list
     bundles: dict[str, Path]
+    used: bool = False  # a test ran on it since it was built or reset
+
+    def fresh(self) -> Mesh:
+        """For the next test on a shared mesh: reset it if a test used it before (so the
+        first test gets it as built, and nothing resets it after the last)."""
+        if self.used:
+            reset(self)
+        self.used = True
+        return self
 
     def tick(self, *routers) -> None:
         for router in routers:
