@@ -11,7 +11,8 @@ import shutil
 import pytest
 from scenarios.bundles import crontab, iptables_rules, links, routes, write_bundles
 
-pytestmark = pytest.mark.root
+# refused before anything reaches the kernel: nothing here depends on the module or ARM
+pytestmark = [pytest.mark.root, pytest.mark.host_only]
 
 
 def test_start_and_plan_refuse_files_of_two_runs_and_change_nothing(
