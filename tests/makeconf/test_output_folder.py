@@ -209,19 +209,32 @@ def test_a_planted_temporary_name_link_is_not_followed(shared: Path, folder: str
 
 
 def in_own_tmp(script: str) -> subprocess.CompletedProcess[str]:
-    """Run `script` in a private mount namespace whose /tmp is a fresh tmpfs (1777, empty)."""
+    """Run `script` in a private mount namespace whose /tmp is a fresh tmpfs (1777, empty).
+    A tree checked out under /tmp (a CI clone, say) stays visible at its own path: it is
+    moved aside, and back onto an empty folder of the new /tmp, before the script runs."""
     unshare = util_linux("unshare")
     util_linux("setpriv")
-    script = f"mount -t tmpfs tmpfs /tmp || exit 99\n{script}"
-    argv = [unshare, "--mount", "--propagation", "private", "sh", "-c", script]
-    done = subprocess.run(
-        [*argv, sys.executable, str(EXAMPLE)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    fresh_tmp = "mount -t tmpfs tmpfs /tmp || exit 99\n"
+    aside = Path(f"/run/rwg-tree-{os.getpid()}")
+    if REPO.is_relative_to("/tmp"):
+        aside.mkdir(exist_ok=True)
+        fresh_tmp = (
+            f'mount --bind "{REPO}" "{aside}" || exit 98\n{fresh_tmp}'
+            f'mkdir -p "{REPO}" && mount --move "{aside}" "{REPO}" || exit 97\n'
+        )
+    argv = [unshare, "--mount", "--propagation", "private", "sh", "-c", fresh_tmp + script]
+    try:
+        done = subprocess.run(
+            [*argv, sys.executable, str(EXAMPLE)],
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        if aside.exists():
+            aside.rmdir()
     assert done.returncode == 0, done.stderr
     return done
 
