@@ -5,12 +5,12 @@ private key, so it is parsed and never logged.
 
 from __future__ import annotations
 
-import ipaddress
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from router_wg import fields
 from router_wg.backends.runner import Runner
 from router_wg.errors import CommandError, UserError
 
@@ -51,11 +51,7 @@ def parse_dump(text: str) -> DumpDevice:
             public_key=cols[0],
             preshared_key=None if cols[1] == "(none)" else cols[1],
             endpoint=None if cols[2] == "(none)" else cols[2],
-            allowed_ips=frozenset(
-                str(ipaddress.ip_network(x, strict=False))
-                for x in cols[3].split(",")
-                if x.strip() and x != "(none)"
-            ),
+            allowed_ips=frozenset(fields.normalise_networks(cols[3])),
             latest_handshake=int(cols[4]),
             rx_bytes=int(cols[5]),
             tx_bytes=int(cols[6]),
