@@ -1,7 +1,7 @@
 """tinc 1.0 joining every router of a lab: the slow VPN that WireGuard falls back to.
 
-Per router, in its scratch folder `tinc/`: tinc.conf (router mode, ConnectTo the routers it
-dials, see `launch_order`), hosts/<node> for every router (Address, or TCPOnly for a router behind
+Per router, in its scratch folder `tinc/`: tinc.conf (router mode, ConnectTo the hub, see
+`hub`), hosts/<node> for every router (Address, or TCPOnly for a router behind
 NAT; Subnet = its LANs and its tinc address; its RSA public key), and a tinc-up that adds ONE
 route, for the whole fallback network. WireGuard's per-LAN routes are narrower, so they win
 while they exist; remove one and the kernel falls back to tinc by itself.
@@ -53,28 +53,39 @@ def tinc_address(router: Router) -> str:
     return str(ipaddress.ip_network(TINC_LINK_NETWORK).network_address + router.index)
 
 
-def launch_order(routers: list[Router]) -> list[Router]:
-    """Routers that can be dialled first, then those behind NAT. Each router dials the
-    dialable ones launched before it (already listening), so every pair is joined by one
-    connection made at the first try. (Daemons that dial each other at start leave behind a
-    refused dial, a retry 5 s later and a second connection for the same pair.)"""
-    return [r for r in routers if not r.nat] + [r for r in routers if r.nat]
+def hub(routers: list[Router]) -> Router:
+    """The router every other one dials: the first that can be dialled.
+
+    The meta connections form a star, so exactly one path of them joins any two routers.
+    tinc 1.0 sends a node a fresh session key each time that node becomes reachable or asks,
+    along the path the graph gives at that moment, and keeps the last key it receives. While a
+    full mesh of meta connections forms, two keys for the same pair can travel two paths (one
+    relayed, one direct) and the older one arrive last: the pair's packets then fail to decrypt
+    (3 of 150 lab starts with a full mesh: nothing crossed for the 60 s of READY_TIMEOUT).
+    With one path the keys cannot overtake each other. Packets still go straight between the
+    routers over UDP (tinc learns every address from the edges), only the meta protocol goes
+    through the hub; a router behind NAT (TCPOnly) sends its packets through the hub too."""
+    dialable = [r for r in routers if not r.nat]
+    if not dialable:
+        raise RuntimeError("tinc needs one router that can be dialled: every router is behind NAT")
+    return dialable[0]
 
 
 def start(routers: list[Router], fallback_network: str, interface: str) -> None:
     names.require("tincd")
     fallback = ipaddress.ip_network(fallback_network)
-    order = launch_order(routers)
-    for position, router in enumerate(order):
-        dialled = [r for r in order[:position] if not r.nat]
-        _configure(router, dialled, fallback, interface)
+    centre = hub(routers)
+    for router in routers:
+        _configure(router, [] if router is centre else [centre], fallback, interface)
     for router in routers:  # every node needs every other node's host file (its key)
         own = (config_dir(router) / "hosts" / node_name(router.fqdn)).read_text()
         for other in routers:
             if other is not router:
                 (config_dir(other) / "hosts" / node_name(router.fqdn)).write_text(own)
-    for router in order:  # one by one, each listening before the next one dials it
-        _launch(router)
+    _launch(centre)  # listening before anyone dials it: every dial succeeds at the first try
+    for router in routers:
+        if router is not centre:
+            _launch(router)
     _wait_ready(routers, interface)
 
 
@@ -128,7 +139,7 @@ def _launch(router: Router) -> None:
     conf, log_path = config_dir(router), router.workdir / "tincd.log"
     with open(log_path, "w") as log:
         daemon = router.popen(
-            ["tincd", "-c", conf, "-D", "-d1", f"--pidfile={conf / 'tinc.pid'}"],
+            ["tincd", "-c", conf, "-D", "-d3", f"--pidfile={conf / 'tinc.pid'}"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
