@@ -9,6 +9,10 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTEST  := $(PY) -m pytest
 TESTS   ?=
+# The pyroute2 the router gets (lib/ of the archives), from its wheel, checked.
+PYROUTE2_VERSION := 0.9.7
+PYROUTE2_WHEEL := out/wheels/pyroute2-$(PYROUTE2_VERSION)-py3-none-any.whl
+PYROUTE2_SHA256 := 01a2a3afe565a6acb0a0d5d8ac86c9682b6564407e3d9589070191ae94b737e8
 # Debian packages the project needs on the machine that builds and tests it.
 HOST_PACKAGES := python3-venv iproute2 iptables nftables wireguard-tools wireguard-go tinc \
 	iputils-ping procps kmod util-linux busybox e2fsprogs \
@@ -53,9 +57,15 @@ lint: venv ## ruff over the code and the tests, shellcheck over the router's scr
 unit: venv ## the pure layers, no root needed
 	$(PYTEST) -q --junitxml=out/junit-unit.xml tests/unit
 
-host-test: venv ## every other test that runs on the host (namespaces, wireguard-go, tinc)
+# Most of the host tier's time is waiting (watchdog ticks, handshakes, hold-downs), so it runs
+# in HOST_WORKERS pytest processes, a test file per process at a time (--dist loadfile: a
+# module's shared mesh is built once). Every lab names its namespaces after its own process
+# (tests/lab/names.py), so the workers never meet. The wheel is fetched first, not by two
+# packaging tests at once.
+HOST_WORKERS ?= 2
+host-test: venv $(PYROUTE2_WHEEL) ## every other test that runs on the host (namespaces, wireguard-go, tinc)
 	$(PYTEST) -q --junitxml=out/junit-host.xml -m 'not kernel_module' \
-		$(or $(TESTS),--ignore=tests/unit tests)
+		-n $(HOST_WORKERS) --dist loadfile $(or $(TESTS),--ignore=tests/unit tests)
 
 # The ARM suite: every kernel path and command once, the host_only variants left to the host
 # tier (qemu/README.md lists what the guest proves), spread over two guests at once (one per
@@ -120,9 +130,6 @@ clean:
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 PKG_OUT ?= out
 PLATFORM ?= freshtomato openwrt
-PYROUTE2_VERSION := 0.9.7
-PYROUTE2_WHEEL := out/wheels/pyroute2-$(PYROUTE2_VERSION)-py3-none-any.whl
-PYROUTE2_SHA256 := 01a2a3afe565a6acb0a0d5d8ac86c9682b6564407e3d9589070191ae94b737e8
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 REPRO_TAR := tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner \
 	--mtime=@$(SOURCE_DATE_EPOCH)
