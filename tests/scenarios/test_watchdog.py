@@ -285,21 +285,26 @@ def dropped_echoes(router, iptables: str) -> int:
 def test_every_other_echo_lost_keeps_the_peer_on_wireguard(mesh, iptables_backend):
     """Deterministic 50 % loss of the watchdog's probes: beta drops every other echo request
     arriving on wg0. A probe sends more than one echo per tick, so each tick one gets
-    through: a lossy but working tunnel must never lose its routes."""
+    through: a lossy but working tunnel must never lose its routes. The same rule then drops
+    every echo, and the same ticks must withdraw: the watchdog was judging, not idle."""
     alpha, beta, gamma = mesh.routers
-    nth = ["-p", "icmp", "--icmp-type", "echo-request", "-i", "wg0"]
-    nth += ["-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"]
-    beta.run([iptables_backend, "-w", "10", "-I", "INPUT", "1", *nth])
+    echo = ["-p", "icmp", "--icmp-type", "echo-request", "-i", "wg0", "-m", "statistic"]
+    half = [*echo, "--mode", "nth", "--every", "2", "--packet", "0", "-j", "DROP"]
+    every = [*echo, "--mode", "nth", "--every", "1", "--packet", "0", "-j", "DROP"]
+    beta.run([iptables_backend, "-w", "10", "-I", "INPUT", "1", *half])
     ticks = 2 * (FALL + RISE)
     try:
         changes, _ = route_changes_while(mesh, alpha, lambda i: None, ticks)
         dropped = dropped_echoes(beta, iptables_backend)
+        beta.run([iptables_backend, "-w", "10", "-R", "INPUT", "1", *every])
+        lost, _ = route_changes_while(mesh, alpha, lambda i: None, FALL)
     finally:
-        beta.run([iptables_backend, "-w", "10", "-D", "INPUT", *nth], check=False)
+        for rule in (half, every):
+            beta.run([iptables_backend, "-w", "10", "-D", "INPUT", *rule], check=False)
     print(f"every other echo lost: {dropped} dropped over {ticks} ticks, {len(changes)} changes")
     assert dropped >= ticks  # each tick lost at least its first echo: the loss was real
     assert changes == []
-    assert routed_lans(alpha) == lans_of(beta, gamma)
+    assert [routes for _, _, routes in lost] == [lans_of(gamma)]  # every echo lost: withdrawn
 
 
 def test_loop_mode_fails_over_and_back_within_seconds(mesh):
