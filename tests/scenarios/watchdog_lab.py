@@ -150,5 +150,4 @@ def reset(mesh: Mesh) -> None:
             lab.heal(a, b)
     for router in routers:
         state_file(router).unlink(missing_ok=True)
-        start(router, mesh.bundles[router.fqdn])
     start_mesh(lab, routers, mesh.bundles)
