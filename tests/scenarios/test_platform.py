@@ -7,7 +7,9 @@
                       `-------------- transit (cut, heal) -------------'
 
 Runs unchanged on the host (WireGuard = wireguard-go) and in the ARM guest (the kernel
-module). Every test builds its own two-router lab: about half a second on the host.
+module). Every test builds its own two-router lab: about half a second on the host. The two
+tinc tests are host only: in the guest, test_watchdog.py's cut test makes the same moves
+through router-wg (a cut underlay, routes withdrawn, bytes counted on tinc, a heal).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def test_wireguard_handshake_and_lan_ping_counted_on_wg0(lab, alpha_bravo):
         assert rx >= PING_BYTES and tx >= PING_BYTES, f"{name} wg0 moved rx={rx} tx={tx}"
 
 
+@pytest.mark.host_only
 def test_lan_ping_falls_back_to_tinc_when_the_wireguard_route_is_gone(lab, alpha_bravo):
     alpha, bravo = alpha_bravo
     lab.wireguard_link(alpha, bravo)
@@ -83,6 +86,7 @@ def test_lan_ping_falls_back_to_tinc_when_the_wireguard_route_is_gone(lab, alpha
         assert rx < PING_BYTES and tx < PING_BYTES, f"{name} wg0 moved rx={rx} tx={tx}"
 
 
+@pytest.mark.host_only
 def test_cut_underlay_stops_wireguard_not_tinc_until_healed(lab, alpha_bravo):
     alpha, bravo = alpha_bravo
     lab.wireguard_link(alpha, bravo)
