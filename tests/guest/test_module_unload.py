@@ -1,6 +1,8 @@
 """`stop` unloads the WireGuard module when nothing else can be using it: run in the guest's
 own network namespace, the only one left once the lab tests have cleaned up. (That stop keeps
 the module while another namespace has a WireGuard link is in tests/scenarios/test_start_stop.)
+The same stop puts back the fallback interface's rp_filter that start loosened: the kernel side
+of tests/scenarios/test_start_stop.py's rp_filter test, whose variants run on the host.
 """
 
 import os
@@ -29,7 +31,25 @@ def router_wg(root: Path, *args: str) -> None:
     assert done.returncode == 0, f"router-wg {' '.join(args)}: {done.stderr.strip()}"
 
 
-def test_stop_unloads_the_module_when_nothing_else_uses_it(tmp_path):
+def run(*argv: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"{argv}: {done.stderr.strip()}"
+    return done.stdout
+
+
+@pytest.fixture
+def tinc_device():
+    """A tun device named as the bundle's fallback interface (what tincd makes), strict
+    rp_filter as a firmware sets it; removed afterwards."""
+    run("ip", "tuntap", "add", "dev", "tinc", "mode", "tun")
+    try:
+        run("sysctl", "-qw", "net.ipv4.conf.tinc.rp_filter=1")
+        yield "net.ipv4.conf.tinc.rp_filter"
+    finally:
+        subprocess.run(["ip", "link", "del", "tinc"], check=False)
+
+
+def test_stop_unloads_the_module_and_puts_back_rp_filter(tmp_path, tinc_device):
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert not module.other_network_namespaces(Path("/proc")), (
         f"an earlier test left network namespaces behind: {namespaces or '(held by processes)'}"
@@ -41,12 +61,15 @@ def test_stop_unloads_the_module_when_nothing_else_uses_it(tmp_path):
             ("solo.example.net", ["10.9.1.0/24"], None),
             ("peer.example.net", ["10.9.2.0/24"], "127.0.0.1"),
         ],
+        'fallback_network = "10.9.0.0/16"\nfallback_interface = "tinc"\n',
     )
     router_wg(tmp_path, "start", "--conf-dir", str(bundles["solo.example.net"]))
     assert (MODULE / "initstate").read_text().strip() == "live"
+    assert run("sysctl", "-n", tinc_device).strip() == "2"  # loose: tinc's replies come back
 
     router_wg(tmp_path, "stop", "--conf-dir", str(bundles["solo.example.net"]))
 
     assert not MODULE.exists(), "stop left the WireGuard module loaded"
-    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
-    assert "wg0" not in links
+    links = run("ip", "-o", "link")
+    assert "wg0" not in links and "tinc" in links
+    assert run("sysctl", "-n", tinc_device).strip() == "1"
