@@ -7,7 +7,6 @@ import logging
 
 from router_wg.backends import lock
 from router_wg.bundle.load import load_bundle
-from router_wg.converge.apply import apply_start
 from router_wg.converge.inputs import build_desired, resolve_for
 from router_wg.converge.planner import plan_start
 from router_wg.converge.system import System, ip6tables_marker, observe
@@ -36,7 +35,10 @@ def converge(paths: Paths, conf_dir, report, *, take_lock: bool = True):
             desired = build_desired(bundle, paths, conf_dir, resolved)
             observed = observe(system, desired.interface, desired.rp_filter, desired.ipv6)
             plan = plan_start(desired, observed)
-            apply_start(plan, system, report)
+            if plan:  # the applier and its backends, only when there is something to do
+                from router_wg.converge.apply import apply_start
+
+                apply_start(plan, system, report)
             if not desired.ipv6:  # and the plan removed any leftovers there
                 ip6tables_marker(paths).unlink(missing_ok=True)
     finally:
