@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab.commands import run
 from scenarios.bundles import write_bundles
 
 from router_wg.backends import module
@@ -31,22 +32,16 @@ def router_wg(root: Path, *args: str) -> None:
     assert done.returncode == 0, f"router-wg {' '.join(args)}: {done.stderr.strip()}"
 
 
-def run(*argv: str) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, f"{argv}: {done.stderr.strip()}"
-    return done.stdout
-
-
 @pytest.fixture
 def tinc_device():
     """A tun device named as the bundle's fallback interface (what tincd makes), strict
     rp_filter as a firmware sets it; removed afterwards."""
-    run("ip", "tuntap", "add", "dev", "tinc", "mode", "tun")
+    run("guest", ["ip", "tuntap", "add", "dev", "tinc", "mode", "tun"])
     try:
-        run("sysctl", "-qw", "net.ipv4.conf.tinc.rp_filter=1")
+        run("guest", ["sysctl", "-qw", "net.ipv4.conf.tinc.rp_filter=1"])
         yield "net.ipv4.conf.tinc.rp_filter"
     finally:
-        subprocess.run(["ip", "link", "del", "tinc"], check=False)
+        run("guest", ["ip", "link", "del", "tinc"], check=False)
 
 
 def test_stop_unloads_the_module_and_puts_back_rp_filter(tmp_path, tinc_device):
@@ -65,11 +60,13 @@ def test_stop_unloads_the_module_and_puts_back_rp_filter(tmp_path, tinc_device):
     )
     router_wg(tmp_path, "start", "--conf-dir", str(bundles["solo.example.net"]))
     assert (MODULE / "initstate").read_text().strip() == "live"
-    assert run("sysctl", "-n", tinc_device).strip() == "2"  # loose: tinc's replies come back
+    assert (
+        run("guest", ["sysctl", "-n", tinc_device]).stdout.strip() == "2"
+    )  # loose: tinc's replies come back
 
     router_wg(tmp_path, "stop", "--conf-dir", str(bundles["solo.example.net"]))
 
     assert not MODULE.exists(), "stop left the WireGuard module loaded"
-    links = run("ip", "-o", "link")
+    links = run("guest", ["ip", "-o", "link"]).stdout
     assert "wg0" not in links and "tinc" in links
-    assert run("sysctl", "-n", tinc_device).strip() == "1"
+    assert run("guest", ["sysctl", "-n", tinc_device]).stdout.strip() == "1"
