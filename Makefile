@@ -106,7 +106,7 @@ bench: venv ## benchmarks that print figures (bench_start needs root)
 	$(PY) tests/bench/bench_makeconf.py
 	$(PY) tests/bench/bench_start.py 3 100
 
-# The figures DESIGN section 9 asks for, measured under emulation (one guest boot per script).
+# The README's performance figures, measured under emulation (one guest boot per script).
 bench-guest: venv ## the start and check benchmarks in the ARM guest (the README's figures)
 	qemu/run-tests --bench tests/bench/bench_start.py 3 100
 	qemu/run-tests --bench tests/bench/bench_check.py

@@ -34,6 +34,17 @@ class Paths:
     def watchdog_state(self) -> Path:
         return self.state_dir / "watchdog.json"
 
+    def interface_pending(self, interface: str) -> Path:
+        """Exists while start creates `interface` and has not marked it ours yet: a run
+        killed in between leaves the next one knowing the link is ours."""
+        return self.state_dir / f"creating-{interface}"
+
+    @property
+    def ip6tables_marker(self) -> Path:
+        """Exists from before a run's first ip6tables change until a run leaves none of ours
+        there: an IPv4-only router never pays for reading ip6tables."""
+        return self.state_dir / "ip6tables-used"
+
     @property
     def syslog_socket(self) -> Path:
         return self._under_root("/dev/log")

@@ -13,10 +13,10 @@ import os
 from router_wg.backends.platform import FRESHTOMATO, OPENWRT
 from router_wg.backends.runner import Runner
 from router_wg.errors import CommandError
+from router_wg.marks import CRON_ID
 from router_wg.paths import Paths
 
 log = logging.getLogger("router_wg")
-CRON_ID = "router-wg"  # cru's entry id, or the comment that ends our crontab line
 FILE_MARK = f" # {CRON_ID}"
 CRU_MARK = f" #{CRON_ID}#"
 

@@ -25,10 +25,8 @@ from dataclasses import dataclass
 
 from router_wg.backends.rtnetlink import LinkInfo, Reader
 from router_wg.errors import UserError
+from router_wg.marks import INTERFACE_ALIAS
 
-# The mark on router-wg's interface: its alias (IFLA_IFALIAS, `ip link set wg0 alias
-# router-wg`). A link of the same name without it is someone else's.
-INTERFACE_MARK = "router-wg"
 MAIN_TABLE = 254
 RT_SCOPE_NOWHERE = 255  # in a delete: any scope
 
@@ -44,7 +42,7 @@ class Link:
 
     @property
     def ours(self) -> bool:
-        return self.alias == INTERFACE_MARK
+        return self.alias == INTERFACE_ALIAS
 
 
 def _iproute_class():
@@ -135,22 +133,22 @@ class Netlink:
         self.ipr.link("add", ifname=name, kind="wireguard")
 
     def mark(self, name: str, alias: str) -> None:
-        self.ipr.link("set", index=self._index(name), ifalias=alias)
+        self.ipr.link("set", index=self.must_index(name), ifalias=alias)
 
     def delete(self, name: str) -> None:
-        self.ipr.link("del", index=self._index(name))
+        self.ipr.link("del", index=self.must_index(name))
 
     def set_mtu(self, name: str, mtu: int) -> None:
-        self.ipr.link("set", index=self._index(name), mtu=mtu)
+        self.ipr.link("set", index=self.must_index(name), mtu=mtu)
 
     def set_up(self, name: str, up: bool = True) -> None:
-        self.ipr.link("set", index=self._index(name), state="up" if up else "down")
+        self.ipr.link("set", index=self.must_index(name), state="up" if up else "down")
 
     def address(self, verb: str, name: str, address: str) -> None:
         interface = ipaddress.ip_interface(address)
         self.ipr.addr(
             verb,
-            index=self._index(name),
+            index=self.must_index(name),
             address=str(interface.ip),
             prefixlen=interface.network.prefixlen,
         )
@@ -169,7 +167,7 @@ class Netlink:
             **scope,
         )
 
-    def _index(self, name: str) -> int:
+    def must_index(self, name: str) -> int:
         index = self.index(name)
         if index is None:
             raise UserError(f"interface {name} vanished while router-wg was configuring it")

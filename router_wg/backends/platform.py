@@ -1,4 +1,5 @@
-"""Which router firmware this is, by its own tools and files (DESIGN section 6)."""
+"""Which router firmware this is, by its own tools and files: FreshTomato (cru and nvram),
+OpenWrt (/etc/openwrt_release), else plain Linux."""
 
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """The applier: carries out a plan, announcing each action before doing it.
 
 `apply_start` stops at the first failure and undoes what this run did, in reverse, then
-raises. `apply_stop` keeps going past failures and returns them. What each kind of action
-does and how it is undone is the table in `kinds.py`; batched kinds (the firewall: one
-iptables-restore transaction per family, IPv4 and IPv6 apart) go out as one step at the
-place of their batch's first action. An action with no entry there is a TypeError, raised
-before anything is done.
+raises. `apply_stop` keeps going past failures and returns them. Batched actions (one
+firewall transaction per family, fw4's one nft transaction) go out as one step at the place
+of their batch's first action.
 """
 
 from __future__ import annotations
@@ -13,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from router_wg.converge import actions as a
-from router_wg.converge.kinds import Kind, kind_of
+from router_wg.converge.action import Action, Batch
 from router_wg.converge.system import System
 from router_wg.errors import UserError
 
@@ -23,41 +20,46 @@ Say = Callable[[str], None]
 
 @dataclass
 class Step:
-    """One thing the applier does: one action, or a batch of them (one transaction)."""
+    """One thing the applier does: one action, or the actions of one batch."""
 
-    kind: Kind
-    actions: list[a.Action]
+    batch: Batch | None
+    actions: list[Action]
 
     def announce(self, say: Say) -> None:
         for x in self.actions:
             say(x.describe())
 
     def do(self, system: System) -> None:
-        self.kind.do(self.actions if self.kind.batch else self.actions[0], system)
+        if self.batch is None:
+            self.actions[0].do(system)
+        else:
+            self.batch.do(self.actions, system)
 
     def undo(self, system: System) -> None:
-        self.kind.undo(self.actions if self.kind.batch else self.actions[0], system)
+        if self.batch is None:
+            self.actions[0].undo(system)
+        else:
+            self.batch.undo(self.actions, system)
 
 
-def steps(plan: list[a.Action]) -> list[Step]:
-    """The plan as steps: an action of a batched kind joins the others of its kind and
-    batch key, in the step at the place of the first of them."""
+def steps(plan: list[Action]) -> list[Step]:
+    """The plan as steps: an action of a batch joins the others of its batch and key, in
+    the step at the place of the first of them."""
     out: list[Step] = []
-    batches: dict[tuple[Kind, Hashable], Step] = {}
+    batches: dict[tuple[int, Hashable], Step] = {}
     for x in plan:
-        kind = kind_of(x)
-        if kind.batch is None:
-            out.append(Step(kind, [x]))
+        if x.batch is None:
+            out.append(Step(None, [x]))
             continue
-        key = (kind, kind.batch(x))
+        key = (id(x.batch), x.batch.key(x))
         if key not in batches:
-            batches[key] = Step(kind, [])
+            batches[key] = Step(x.batch, [])
             out.append(batches[key])
         batches[key].actions.append(x)
     return out
 
 
-def apply_start(plan: list[a.Action], system: System, say: Say) -> None:
+def apply_start(plan: list[Action], system: System, say: Say) -> None:
     todo, done = steps(plan), []
     try:
         for step in todo:
@@ -76,7 +78,7 @@ def apply_start(plan: list[a.Action], system: System, say: Say) -> None:
         raise UserError(f"start failed: {reason}") from exc
 
 
-def apply_stop(plan: list[a.Action], system: System, say: Say) -> list[str]:
+def apply_stop(plan: list[Action], system: System, say: Say) -> list[str]:
     failures = []
     for step in steps(plan):
         step.announce(say)

@@ -1,25 +1,75 @@
-"""What a converge reads besides the kernel, gathered into the desired state: the bundle
-(router_wg.bundle.load), endpoint names resolved (bounded), the peers the watchdog
-withdrew, and the cron line of this install."""
+"""Everything a converge reads besides the kernel, as one value: the bundle, the peers the
+watchdog withdrew, what the endpoint names resolved to, this install's cron line and the
+firewall in use. Each resource takes what it needs from it (`Resource.wanted`)."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from router_wg.backends import firewall
 from router_wg.backends.resolve import resolve_endpoints
 from router_wg.bundle.load import Bundle
+from router_wg.bundle.site import Site
 from router_wg.bundle.wireguard import WgDevice
-from router_wg.converge.desired import desired_state
-from router_wg.converge.state import Desired
-from router_wg.converge.withdrawn import load_withdrawn
 from router_wg.paths import Paths
 
 CRON_SCHEDULE = "* * * * *"
 WRAPPER_ENV = "ROUTER_WG_WRAPPER"  # set by files/jffs/router-wg/router-wg.sh
+
+
+@dataclass(frozen=True)
+class Inputs:
+    site: Site
+    # the bundle's <interface>.conf; None when stopping, which reads only wg.conf
+    device: WgDevice | None = field(repr=False)
+    withdrawn: frozenset[str]  # peers (fqdn) whose LAN routes the watchdog withdrew
+    # endpoint as written ("beta.example.net:51820") -> the "ip:port" it resolved to, first
+    # preferred; missing or empty: unresolved, and that peer gets no endpoint for now
+    resolved: Mapping[str, Sequence[str]]
+    cron_line: str  # the crontab line (schedule + command), without the id
+    firewall: str  # firewall.IPTABLES or firewall.FW4
+
+    @cached_property
+    def resolved_device(self) -> WgDevice | None:
+        """The device configuration with every endpoint name replaced by its first address."""
+        if self.device is None:
+            return None
+        peers = []
+        for peer in self.device.peers:
+            if peer.endpoint is not None:
+                found = tuple(self.resolved.get(peer.endpoint, ()))
+                peer = replace(peer, endpoint=found[0] if found else None)
+            peers.append(peer)
+        return replace(self.device, peers=tuple(peers))
+
+
+def inputs_for(
+    bundle: Bundle, withdrawn: frozenset[str], resolved, paths: Paths, conf_dir: Path
+) -> Inputs:
+    return Inputs(
+        site=bundle.site,
+        device=bundle.wireguard,
+        withdrawn=withdrawn,
+        resolved=resolved,
+        cron_line=watchdog_cron_line(paths, conf_dir),
+        firewall=firewall.kind(),
+    )
+
+
+def stop_inputs(site: Site) -> Inputs:
+    """What stop knows: the site (for names) and the firewall; nothing is wanted."""
+    return Inputs(site, None, frozenset(), {}, "", firewall.kind())
+
+
+def resolve_for(device: WgDevice) -> dict[str, list[str]]:
+    """Every endpoint name of the bundle looked up, with one bounded wait for all."""
+    return resolve_endpoints(p.endpoint for p in device.peers if p.endpoint)
 
 
 def watchdog_cron_line(paths: Paths, conf_dir: Path) -> str:
@@ -39,20 +89,3 @@ def watchdog_cron_line(paths: Paths, conf_dir: Path) -> str:
         argv += ["--root", str(paths.root.absolute())]
     argv += ["check", "--conf-dir", str(conf_dir.absolute())]
     return f"{CRON_SCHEDULE} {shlex.join(argv)}"
-
-
-def resolve_for(wg_config: WgDevice) -> dict[str, list[str]]:
-    return resolve_endpoints(p.endpoint for p in wg_config.peers if p.endpoint)
-
-
-def build_desired(
-    bundle: Bundle, paths: Paths, conf_dir: Path, resolved: dict[str, list[str]]
-) -> Desired:
-    return desired_state(
-        bundle.site,
-        bundle.wireguard,
-        load_withdrawn(paths),
-        resolved,
-        cron_line=watchdog_cron_line(paths, conf_dir),
-        fw4=firewall.kind() == firewall.FW4,
-    )

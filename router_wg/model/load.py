@@ -38,7 +38,14 @@ def load_mesh(text: str, file: str, *, minimum_sites: int = 2) -> Mesh:
         match = _LINE.search(str(exc))
         where = f"line {match.group(1)}" if match else "syntax"
         raise ConfigError(
-            [Problem(file, where, f"not valid TOML: {exc}; fix the syntax (see DESIGN.md 2)")]
+            [
+                Problem(
+                    file,
+                    where,
+                    f"not valid TOML: {exc}; fix the syntax "
+                    "(`router-wg makeconf --help` lists every field)",
+                )
+            ]
         ) from None
     reader = _Reader(file, problems)
     for key in data:

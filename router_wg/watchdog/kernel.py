@@ -1,65 +1,47 @@
-"""What a watchdog tick reads from the kernel, cheaply: /proc and one `wg` call at most.
-
-No netlink library here: a quiet tick must not pay for importing one (DESIGN section 9).
-"""
+"""What the watchdog reads from the kernel, cheaply: routes through the rtnetlink reader
+(the same one start, plan and show use), handshakes through one `wg` call. No netlink
+library is imported: a quiet tick must stay cheap."""
 
 from __future__ import annotations
 
-import ipaddress
-from pathlib import Path
+import socket
 
+from router_wg.backends.rtnetlink import Reader
 from router_wg.backends.runner import Runner
 
-
-def interface_exists(name: str) -> bool:
-    return Path("/sys/class/net", name).exists()
+MAIN_TABLE = 254
 
 
-def has_default_route() -> bool:
-    """An uplink: an IPv4 or IPv6 default route in this network namespace."""
+def interface_index(name: str) -> int | None:
     try:
-        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 7 and fields[1] == "00000000" and fields[7] == "00000000":
-                return True
-        for line in Path("/proc/net/ipv6_route").read_text().splitlines():
-            fields = line.split()
-            if (
-                len(fields) > 9
-                and fields[0] == "0" * 32
-                and fields[1] == "00"
-                and fields[9] != "lo"
-            ):
-                return True
+        return socket.if_nametoindex(name)
     except OSError:
-        pass
-    return False
+        return None
 
 
-def routed_networks(interface: str) -> set[str]:
-    """IPv4 and IPv6 networks routed through `interface` in the main table (what is left
-    of the peers' LAN routes)."""
-    networks = set()
-    try:
-        lines = Path("/proc/net/route").read_text().splitlines()[1:]
-    except OSError:
-        lines = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 7 and fields[0] == interface:
-            destination = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
-            mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
-            networks.add(str(ipaddress.IPv4Network(f"{destination}/{mask}")))
-    try:  # dest prefixlen src srcprefixlen nexthop metric refcnt use flags device
-        lines = Path("/proc/net/ipv6_route").read_text().splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 9 and fields[9] == interface:
-            destination = ipaddress.IPv6Address(bytes.fromhex(fields[0]))
-            networks.add(str(ipaddress.IPv6Network(f"{destination}/{int(fields[1], 16)}")))
-    return networks
+def has_default_route(reader: Reader) -> bool:
+    """An uplink: an IPv4 or IPv6 default route in the main table (IPv6's unreachable
+    default on lo is no uplink)."""
+    loopback = interface_index("lo")
+    return any(
+        route.destination is None and route.table == MAIN_TABLE and route.oif != loopback
+        for family in (socket.AF_INET, socket.AF_INET6)
+        for route in reader.routes(family)
+    )
+
+
+def routed_networks(reader: Reader, interface: str) -> set[str]:
+    """The IPv4 and IPv6 networks the main table routes through `interface` (what is
+    left of the peers' LAN routes)."""
+    index = interface_index(interface)
+    if index is None:
+        return set()
+    return {
+        route.destination
+        for family in (socket.AF_INET, socket.AF_INET6)
+        for route in reader.routes(family)
+        if route.oif == index and route.table == MAIN_TABLE and route.destination is not None
+    }
 
 
 def latest_handshakes(runner: Runner, interface: str) -> dict[str, int]:

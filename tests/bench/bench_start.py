@@ -3,7 +3,7 @@
 For 3 and 100 peers: cold `start`, no-op `start`, and `start` after the firmware flushed
 the firewall, against `wg-quick up` (cold) and `wg-quick down` + `up` (a restart) of an
 equivalent configuration (same peers, addresses, routes, and the same rules in PostUp).
-Prints wall times, ratios (DESIGN section 9: cold <= 0.3x up, after flush <= 0.1x down+up),
+Prints wall times, ratios (the targets: cold <= 0.3x up, after flush <= 0.1x down+up),
 processes spawned (router-wg: 1 + Runner.spawned; wg-quick: counted with strace when
 installed) and peak memory (getrusage children maxrss, KiB).
 

@@ -55,7 +55,8 @@ class Lab:
             ["ip", "link", "add", "wan", "netns", router.name, "type", "veth"]
             + ["peer", "name", transit_end, "netns", self.transit.name],
         )
-        # both ends up before anything speaks WireGuard over them (DESIGN 7)
+        # both ends up before anything speaks WireGuard over them, or its first handshake is
+        # lost and WireGuard waits 5 s to retry
         self.transit.ip_batch(
             [f"address add {router.gateway}/24 dev {transit_end}", f"link set {transit_end} up"]
         )

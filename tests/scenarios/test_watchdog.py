@@ -344,7 +344,7 @@ def test_loop_mode_fails_over_and_back_within_seconds(mesh):
         f"loop mode: withdrawn {withdrawn:.1f} s, first packet over tinc {failover:.1f} s "
         f"after the cut; back on WireGuard {failback:.1f} s after the heal"
     )
-    # DESIGN's 15 s target for this is a benchmark figure (tests/bench/bench_check.py), not
+    # The 15 s target for this is a benchmark figure (tests/bench/bench_check.py), not
     # an assertion: under emulation it depends on the machine; the waits above bound it
     for (loop, _), router in zip(loops, (alpha, beta), strict=True):
         assert loop.returncode == 0

@@ -1,6 +1,6 @@
 """A quiet tick stays lean: what `python -X importtime` says a cron tick loads.
 
-DESIGN section 9: one tick with every peer healthy must cost a few `python3 -c pass`, so it
+The target: one tick with every peer healthy must cost a few `python3 -c pass`, so it
 must not import the netlink library (seconds under ARM emulation), nor makeconf's
 cryptography and jinja2.
 """

@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from router_wg.converge import actions as a
 from router_wg.converge.apply import apply_start
-from router_wg.converge.nft_plan import fw4_changes
-from router_wg.converge.nft_rules import (
+from router_wg.converge.resources.cron import AddCron
+from router_wg.converge.resources.fw4 import actions as a
+from router_wg.converge.resources.fw4 import changes as fw4_changes
+from router_wg.converge.resources.fw4.actions import inverse, rejection, transaction
+from router_wg.converge.resources.fw4.rules import (
     NftState,
     desired_nft_chains,
     every_include,
     include_files,
     parse_listing,
 )
-from router_wg.converge.nft_transaction import inverse, rejection, transaction
 from router_wg.converge.system import System
 from router_wg.errors import UserError
 from router_wg.paths import Paths
@@ -268,7 +269,7 @@ def test_a_start_failing_after_the_firewall_takes_back_the_chains_jumps_and_file
         a.WriteNftChain(chain.name, chain.rules, None),
         a.AddNftJump(chain.hooked_from, chain.jump),
         a.WriteNftInclude(chain.jump_include, files[chain.jump_include], None),
-        a.AddCron("* * * * * router-wg check"),
+        AddCron("* * * * * router-wg check"),
     ]
     runner = NftRunner(
         f"table inet fw4 {{\n\tchain input {{\n\t\t{chain.jump} # handle 42\n\t}}\n}}"

@@ -1,16 +1,16 @@
-"""The layering of DESIGN section 5, read from the source: every `import` of a router_wg
+"""The layering of ARCHITECTURE.md, read from the source: every `import` of a router_wg
 module (at the top or inside a function) must go to its own layer or one below, and no
 chain of imports may lead back to where it started.
 
-    base        errors, paths, fields, events          (nothing of ours)
+    base        errors, paths, marks, fields, events   (nothing of ours)
     bundle      the site bundle's data, files, renderer
     backends    side effects, each behind a narrow interface
     model       the mesh model                          (its watchdog limits are the bundle's)
     render      the mesh record's text
-    watchdog    probes, health, its state
-    converge    desired and observed state, planner, applier
+    converge    the resources, the planner, the applier, the service
+    watchdog    probes, health, its state, the tick (which converges through the service)
     makeconf    keys, merge, writing, the wizard
-    commands    one module per verb, and the dispatcher
+    commands    one module per verb, and the dispatcher; no command imports another
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "router_wg"
-BASE = {"router_wg", "errors", "paths", "fields", "events"}
+BASE = {"router_wg", "errors", "paths", "marks", "fields", "events"}
 # layer -> the layers it may import from (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
@@ -27,8 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "backends": {"base"},
     "model": {"base", "bundle"},
     "render": {"base", "bundle", "model"},
-    "watchdog": {"base", "bundle", "backends"},
-    "converge": {"base", "bundle", "backends", "watchdog"},
+    "converge": {"base", "bundle", "backends"},
+    "watchdog": {"base", "bundle", "backends", "converge"},
     "makeconf": {"base", "bundle", "model", "render"},
     "commands": {"base", "bundle", "backends", "model", "render", "watchdog", "converge"}
     | {"makeconf"},
@@ -88,6 +90,18 @@ def test_backends_use_nothing_but_the_base_and_each_other():
             assert {layer_of(t) for t in targets} <= {"base", "backends"}, module
 
 
+def test_no_command_imports_another():
+    """A verb's module is its own: what two verbs share lives in a layer below them."""
+    crossing = [
+        f"{module} imports {target}"
+        for module, targets in sorted(GRAPH.items())
+        if module.startswith("router_wg.commands.")
+        for target in sorted(targets)
+        if target.startswith("router_wg.commands.") and target != "router_wg.commands"
+    ]
+    assert crossing == []
+
+
 def test_no_import_cycle():
     cycles = []
     for start in sorted(GRAPH):
@@ -109,15 +123,18 @@ def _path_back(start: str, at: str, seen: set[str]) -> list[str] | None:
     return None
 
 
-def test_the_checker_sees_an_upward_import_and_a_cycle():
+def test_the_checker_sees_an_upward_import_a_cycle_and_a_command_importing_another():
     """The rules above must be able to fail: a backend importing the planner is upward,
-    and two modules importing each other are a cycle."""
+    two modules importing each other are a cycle, check importing start crosses verbs."""
     assert "converge" not in ALLOWED[layer_of("router_wg.backends.cron")]
     saved = dict(GRAPH)
     try:
         GRAPH["router_wg.backends.cron"] = {"router_wg.converge.planner"}
         GRAPH["router_wg.converge.planner"] = {"router_wg.backends.cron"}
         assert _path_back("router_wg.backends.cron", "router_wg.backends.cron", set())
+        GRAPH["router_wg.commands.check"] = {"router_wg.commands.start"}
+        with pytest.raises(AssertionError, match="commands.check imports"):
+            test_no_command_imports_another()
     finally:
         GRAPH.clear()
         GRAPH.update(saved)

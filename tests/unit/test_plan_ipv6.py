@@ -4,83 +4,31 @@ chains left in ip6tables by an earlier IPv6 bundle are removed)."""
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import replace
-
 import pytest
+from lab.planning import converged, inputs, net, peer, site, wanted
 
-from router_wg.backends import firewall
-from router_wg.backends.wireguard import DumpDevice, DumpPeer
-from router_wg.bundle.site import Peer, Site
-from router_wg.bundle.wireguard import WgDevice, WgPeer
-from router_wg.converge import actions as a
-from router_wg.converge.desired import desired_state
-from router_wg.converge.firewall_rules import IPV4, IPV6, TableState, desired_chains
-from router_wg.converge.firewall_transaction import inverse, transaction
+from router_wg.backends import iptables
 from router_wg.converge.planner import plan_start, plan_stop
-from router_wg.converge.state import Link, Observed
+from router_wg.converge.resources.iptables.actions import (
+    AddJump,
+    DeleteChain,
+    RemoveJump,
+    WriteChain,
+    inverse,
+    transaction,
+)
+from router_wg.converge.resources.iptables.rules import IPV4, IPV6, desired_chains
 
-KEY_B, PRIVATE = "B" * 43 + "=", "P" * 43 + "="
-net, addr = ipaddress.ip_network, ipaddress.ip_address
-
-
-def site(own_lans=("10.0.1.0/24",), peer_lans=("10.0.2.0/24",), tunnel="192.168.100.1") -> Site:
-    peer_tunnel = "fd10::2" if addr(tunnel).version == 6 else "192.168.100.2"
-    return Site(
-        fqdn="alpha.example.net",
-        interface="wg0",
-        tunnel_address=addr(tunnel),
-        tunnel_prefix=64 if addr(tunnel).version == 6 else 24,
-        listen_port=51820,
-        lans=tuple(map(net, own_lans)),
-        peers=(
-            Peer(
-                "beta.example.net",
-                KEY_B,
-                addr(peer_tunnel),
-                tuple(map(net, peer_lans)),
-                endpoint="beta.example.net:51820",
-            ),
-        ),
-    )
+V6_LANS = dict(lans=("10.0.1.0/24", "fd00:1::/64"))
+V6_PEER = peer("beta", lans=("10.0.2.0/24", "fd00:2::/64"))
 
 
-def desired(s: Site, resolved=("172.16.0.2:51820",)):
-    allowed = frozenset(str(lan) for lan in s.peers[0].lans)
-    wg = WgDevice(PRIVATE, 51820, (WgPeer(KEY_B, allowed, None, "beta.example.net:51820", 25),))
-    return desired_state(s, wg, frozenset(), {"beta.example.net:51820": list(resolved)})
+def v6_site(**fields):
+    return site(peers=(V6_PEER,), **{**V6_LANS, **fields})
 
 
-def by_family(chains) -> dict[str, dict[str, TableState]]:
-    """The firewall right after a start installed `chains`: family -> table -> ours."""
-    tables: dict[str, dict[str, TableState]] = {IPV4: {}, IPV6: {}}
-    for chain in chains:
-        table = tables[chain.family].setdefault(chain.table, TableState({}, {}))
-        table.chains[chain.name] = chain.rules
-        table.jumps[chain.jump] = 1
-    return tables
-
-
-def converged(d, firewall_chains=None) -> Observed:
-    tables = by_family(d.chains if firewall_chains is None else firewall_chains)
-    peers = {
-        p.public_key: DumpPeer(p.public_key, None, p.endpoint, p.allowed_ips, 1, 2, 3, 25)
-        for p in d.wireguard.peers
-    }
-    return Observed(
-        interface="wg0",
-        module_loaded=True,
-        link=Link(7, "wireguard", "router-wg", d.mtu, True, frozenset({d.address})),
-        device=DumpDevice(PRIVATE, "pub", 51820, peers),
-        routes=frozenset((dst, 7) for dst in d.routes),
-        firewall=tables[IPV4],
-        firewall6=tables[IPV6],
-        rp_filter={"wg0": 2},
-        cron_lines=(d.cron_line,),
-    )
-
-
-V6_SITE = dict(own_lans=("10.0.1.0/24", "fd00:1::/64"), peer_lans=("10.0.2.0/24", "fd00:2::/64"))
+def chains_of(s, resolved=None):
+    return wanted(inputs(s, resolved=resolved))["iptables"].chains
 
 
 def test_ipv6_lans_get_the_same_chains_in_ip6tables_without_nat():
@@ -108,36 +56,39 @@ def test_ipv6_lans_get_the_same_chains_in_ip6tables_without_nat():
     ]
 
 
+ENDPOINT_V6 = {"beta.example.net:51820": ["[2001:db8::2]:51820", "172.16.0.2:51820"]}
+
+
 @pytest.mark.parametrize(
-    ("bundle", "resolved"),
+    ("s", "resolved"),
     [
-        (dict(own_lans=("10.0.1.0/24", "fd00:1::/64")), ("172.16.0.2:51820",)),
-        (dict(peer_lans=("fd00:2::/64",)), ("172.16.0.2:51820",)),
-        (dict(tunnel="fd10::1"), ("172.16.0.2:51820",)),
-        ({}, ("[2001:db8::2]:51820", "172.16.0.2:51820")),
+        (site(peers=("beta",), **V6_LANS), None),
+        (site(peers=(peer("beta", lans=("fd00:2::/64",)),)), None),
+        (site(peers=(peer("beta", tunnel="fd10::2"),), tunnel="fd10::1"), None),
+        (site(peers=("beta",)), ENDPOINT_V6),
     ],
     ids=["own-lan", "peer-lan", "tunnel", "endpoint"],
 )
-def test_any_ipv6_in_the_bundle_brings_the_ip6tables_chains(bundle, resolved):
-    d = desired(site(**bundle), resolved)
-    assert {c.family for c in d.chains} == {IPV4, IPV6}
+def test_any_ipv6_in_the_bundle_brings_the_ip6tables_chains(s, resolved):
+    assert {c.family for c in chains_of(s, resolved)} == {IPV4, IPV6}
 
 
 def test_an_ipv4_only_mesh_gets_no_ip6tables_chains():
     # an endpoint name that also has an IPv6 address: WireGuard uses the IPv4 one
-    d = desired(site(), ("172.16.0.2:51820", "[2001:db8::2]:51820"))
-    assert {c.family for c in d.chains} == {IPV4}
+    resolved = {"beta.example.net:51820": ["172.16.0.2:51820", "[2001:db8::2]:51820"]}
+    assert {c.family for c in chains_of(site(peers=("beta",)), resolved)} == {IPV4}
 
 
 def test_converged_on_both_families_gets_an_empty_plan():
-    d = desired(site(**V6_SITE))
-    assert plan_start(d, converged(d)) == []
+    w = wanted(inputs(v6_site()))
+    assert plan_start(w, converged(w)) == []
 
 
 def test_a_flush_of_ip6tables_alone_brings_back_only_the_ipv6_chains():
-    d = desired(site(**V6_SITE))
-    observed = replace(converged(d), firewall6={})
-    plan = plan_start(d, observed)
+    w = wanted(inputs(v6_site()))
+    observed = converged(w)
+    observed["iptables"].tables[IPV6].clear()
+    plan = plan_start(w, observed)
     assert {(type(x).__name__, x.family) for x in plan} == {
         ("WriteChain", IPV6),
         ("AddJump", IPV6),
@@ -147,28 +98,28 @@ def test_a_flush_of_ip6tables_alone_brings_back_only_the_ipv6_chains():
 
 
 def test_a_flush_of_iptables_alone_leaves_ip6tables_alone():
-    d = desired(site(**V6_SITE))
-    plan = plan_start(d, replace(converged(d), firewall={}))
+    w = wanted(inputs(v6_site()))
+    observed = converged(w)
+    observed["iptables"].tables[IPV4].clear()
+    plan = plan_start(w, observed)
     assert {x.family for x in plan} == {IPV4}
     assert len(plan) == 8  # four chains, four jumps
 
 
 def test_a_changed_ipv6_lan_rewrites_only_the_ipv6_forward_chain():
-    before = desired(site(**V6_SITE))
-    after = desired(site(own_lans=("10.0.1.0/24", "fd00:99::/64"), peer_lans=V6_SITE["peer_lans"]))
-    [rewrite] = plan_start(after, converged(after, before.chains))
+    before = wanted(inputs(v6_site()))
+    after = wanted(inputs(v6_site(lans=("10.0.1.0/24", "fd00:99::/64"))))
+    [rewrite] = plan_start(after, converged(after, chains=before["iptables"].chains))
     assert (rewrite.family, rewrite.table, rewrite.chain) == (IPV6, "filter", "RWG_FORWARD")
     assert "-A RWG_FORWARD -s fd00:99::/64 -o wg0 -j ACCEPT" in rewrite.rules
     assert "-A RWG_FORWARD -s fd00:1::/64 -o wg0 -j ACCEPT" in rewrite.previous
 
 
 def test_an_ipv4_only_bundle_removes_ip6tables_chains_an_ipv6_one_left():
-    old = desired(site(**V6_SITE))
-    d = desired(site())
-    plan = plan_start(d, converged(d, old.chains + d.chains))
-    v6 = [x for x in plan if x.family == IPV6]
-    assert v6 == plan  # IPv4: already converged, not touched
-    assert [x.describe() for x in plan] == [
+    old = wanted(inputs(v6_site()))["iptables"].chains
+    w = wanted(inputs(site(peers=("beta",))))
+    plan = plan_start(w, converged(w, chains=old + w["iptables"].chains))
+    assert [x.describe() for x in plan] == [  # IPv4: already converged, not touched
         "firewall ipv6 filter: remove jump FORWARD -j RWG_FORWARD",
         "firewall ipv6 filter: remove jump INPUT -j RWG_INPUT",
         "firewall ipv6 filter: delete chain RWG_FORWARD",
@@ -179,19 +130,17 @@ def test_an_ipv4_only_bundle_removes_ip6tables_chains_an_ipv6_one_left():
 
 
 def test_stop_removes_our_chains_of_both_families():
-    d = desired(site(**V6_SITE))
-    plan = plan_stop(converged(d))
-    firewall_plan = [x for x in plan if isinstance(x, a.FIREWALL_ACTIONS)]
-    assert sum(isinstance(x, a.DeleteChain) and x.family == IPV6 for x in firewall_plan) == 3
-    assert sum(isinstance(x, a.DeleteChain) and x.family == IPV4 for x in firewall_plan) == 4
-    assert sum(isinstance(x, a.RemoveJump) for x in firewall_plan) == 7
+    plan = plan_stop(converged(wanted(inputs(v6_site()))))
+    deleted = [x.family for x in plan if isinstance(x, DeleteChain)]
+    assert (deleted.count(IPV6), deleted.count(IPV4)) == (3, 4)
+    assert sum(isinstance(x, RemoveJump) for x in plan) == 7
 
 
 def test_a_transaction_is_one_family_and_its_inverse_stays_in_it():
     plan = [
-        a.WriteChain("filter", "RWG_INPUT", ("-A RWG_INPUT -i wg0 -j ACCEPT",), None, IPV6),
-        a.AddJump("filter", "-A INPUT -j RWG_INPUT", IPV6),
-        a.RemoveJump("mangle", "-A FORWARD -j RWG_OLD", 2, IPV6),
+        WriteChain("filter", "RWG_INPUT", ("-A RWG_INPUT -i wg0 -j ACCEPT",), None, IPV6),
+        AddJump("filter", "-A INPUT -j RWG_INPUT", IPV6),
+        RemoveJump("mangle", "-A FORWARD -j RWG_OLD", 2, IPV6),
     ]
     undo = inverse(plan)
     assert {x.family for x in undo} == {IPV6}
@@ -200,7 +149,7 @@ def test_a_transaction_is_one_family_and_its_inverse_stays_in_it():
         "*mangle\n-I FORWARD 1 -j RWG_OLD\n-I FORWARD 1 -j RWG_OLD\nCOMMIT\n"
     )
     with pytest.raises(ValueError, match="one transaction per family"):
-        transaction([*plan, a.AddJump("filter", "-A INPUT -j RWG_INPUT")])
+        transaction([*plan, AddJump("filter", "-A INPUT -j RWG_INPUT")])
 
 
 @pytest.mark.parametrize(
@@ -214,7 +163,7 @@ def test_a_transaction_is_one_family_and_its_inverse_stays_in_it():
     ],
 )
 def test_ip6tables_programs_follow_the_iptables_setting(monkeypatch, setting, save6):
-    monkeypatch.setenv(firewall.IPTABLES_ENV, setting)
-    assert firewall.program("save", ipv6=True) == save6
-    assert firewall.program("restore", ipv6=True) == save6.replace("-save", "-restore")
-    assert firewall.program("save") == (setting or "iptables") + "-save"
+    monkeypatch.setenv(iptables.IPTABLES_ENV, setting)
+    assert iptables.program("save", ipv6=True) == save6
+    assert iptables.program("restore", ipv6=True) == save6.replace("-save", "-restore")
+    assert iptables.program("save") == (setting or "iptables") + "-save"

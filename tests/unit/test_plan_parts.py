@@ -8,9 +8,9 @@ import pytest
 from router_wg.backends.wireguard import parse_dump
 from router_wg.bundle.wireguard import parse_config, render_config
 from router_wg.commands.show import handshake_age
-from router_wg.converge import actions as a
-from router_wg.converge.firewall_rules import desired_chains, parse_save
-from router_wg.converge.firewall_transaction import inverse, transaction
+from router_wg.converge.resources.iptables import actions as a
+from router_wg.converge.resources.iptables.actions import inverse, transaction
+from router_wg.converge.resources.iptables.rules import desired_chains, parse_save
 from router_wg.errors import ConfigError
 
 PRIVATE, PUB, PSK = "P" * 43 + "=", "B" * 43 + "=", "S" * 43 + "="

@@ -1,5 +1,5 @@
-"""Our firewall as data: the chains we own, their rules in `iptables-save`'s own spelling
-(so observed and desired compare as plain strings), and the jumps into them.
+"""iptables as data: the chains we own, their rules in `iptables-save`'s own spelling (so
+observed and wanted compare as plain strings), and the jumps into them.
 
 Everything router-wg adds lives in chains named RWG_*; the built-in chains only get one
 `-j RWG_*` jump each, inserted first so the firmware's own DROP rules cannot shadow ours.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CHAIN_PREFIX = "RWG_"
+from router_wg.marks import IPTABLES_CHAIN_PREFIX as CHAIN_PREFIX
+
 IPV4, IPV6 = "ipv4", "ipv6"  # iptables, ip6tables
 FAMILIES = (IPV4, IPV6)
 
@@ -39,8 +40,9 @@ class TableState:
 def desired_chains(
     interface: str, listen_port: int, lans, *, ipv6: bool = False
 ) -> tuple[Chain, ...]:
-    """The rules of DESIGN section 3 / issue 4 point 3 in iptables, and with `ipv6` their
-    IPv6 equivalents in ip6tables (forwarding for the IPv6 LANs)."""
+    """Our chains in iptables: the WireGuard port and the tunnel open in INPUT, the LANs
+    forwarded to and from the tunnel, TCP MSS clamped to the path MTU, NAT left out of the
+    tunnel; with `ipv6` the same (but NAT) in ip6tables for the IPv6 LANs."""
     chains = _family_chains(IPV4, interface, listen_port, lans)
     # ACCEPT in nat POSTROUTING ends NAT for the connection: no masquerade rule of the
     # firmware (often written without -o) can rewrite traffic entering the tunnel.

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from router_wg.marks import NFT_CHAIN_PREFIX as CHAIN_PREFIX
+from router_wg.marks import NFT_INCLUDE_NAME as INCLUDE_NAME
+from router_wg.marks import NFT_JUMP_COMMENT as JUMP_COMMENT
+
 TABLE = "inet fw4"
-CHAIN_PREFIX = "rwg_"
-JUMP_COMMENT = "router-wg"
-INCLUDE_NAME = "router-wg.nft"  # our file in each of fw4's include folders
 CHAINS_INCLUDE = f"table-post/{INCLUDE_NAME}"  # our chains, inside `table inet fw4 { }`
 
 
@@ -52,7 +53,7 @@ def jump_rule(chain: str) -> str:
 
 
 def desired_nft_chains(interface: str, listen_port: int, lans) -> tuple[NftChain, ...]:
-    """The rules of the iptables chains (firewall_rules.desired_chains), in nft."""
+    """The rules of the iptables chains (resources/iptables/rules.py), in nft."""
     dev = f'"{interface}"'
     forward = []
     for lan in lans:

@@ -1,5 +1,6 @@
-"""The applier's table of kinds (one entry per Action class, each with its undo) and the
-applier's order with plain data: start rolls back in reverse, stop keeps going.
+"""The applier with plain data: what a start announces and does, in which order (each
+family's firewall as one transaction at its first action), how a failed start rolls back in
+reverse (a failing undo does not stop the rest), and how stop keeps going past a failure.
 
 The System here records what the backends would be asked to do (netlink, cron, the
 commands run): those are side effects, not the logic under test."""
@@ -7,15 +8,20 @@ commands run): those are side effects, not the logic under test."""
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 import pytest
 
-from router_wg.converge import actions as a
 from router_wg.converge.apply import apply_start, apply_stop
-from router_wg.converge.firewall_rules import IPV6
-from router_wg.converge.kinds import FIREWALL, FW4, KINDS
-from router_wg.converge.system import ip6tables_marker
+from router_wg.converge.resources.cron import AddCron, RemoveCron
+from router_wg.converge.resources.iptables.actions import (
+    AddJump,
+    DeleteChain,
+    RemoveJump,
+    WriteChain,
+)
+from router_wg.converge.resources.iptables.rules import IPV6
+from router_wg.converge.resources.link.actions import AddAddress, DeleteInterface, SetLinkUp, SetMtu
+from router_wg.converge.resources.routes import AddRoute, RemoveRoute
 from router_wg.errors import UserError
 from router_wg.paths import Paths
 
@@ -23,69 +29,6 @@ WG0_INDEX = 7
 CRON = "*/1 * * * * /jffs/addons/router-wg/router-wg watchdog"
 
 
-def action_classes() -> set[type]:
-    """Every Action subclass defined in actions.py, however deep."""
-    found, todo = set(), [a.Action]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            todo.append(sub)
-            if sub.__module__ == a.__name__:
-                found.add(sub)
-    return found
-
-
-def test_the_module_s_actions_are_the_subclasses_of_action():
-    in_module = {
-        x
-        for x in vars(a).values()
-        if inspect.isclass(x) and issubclass(x, a.Action) and x is not a.Action
-    }
-    assert in_module == action_classes()
-    assert all(dataclasses.is_dataclass(x) for x in in_module)
-
-
-def test_every_action_has_exactly_one_entry_and_nothing_else_has_one():
-    assert all(inspect.isclass(x) and issubclass(x, a.Action) for x in KINDS)
-    assert a.Action not in KINDS
-    assert set(KINDS) == action_classes()
-
-
-def test_every_entry_says_how_to_do_and_how_to_undo():
-    for cls, kind in KINDS.items():
-        assert callable(kind.do), cls
-        assert callable(kind.undo), cls
-        assert kind.undo is not kind.do, cls
-
-
-def test_the_kinds_with_nothing_to_undo_say_why():
-    nothing = {cls for cls, kind in KINDS.items() if kind.undo.__name__ == "nothing_to_undo"}
-    assert nothing == {
-        a.LoadModule,
-        a.MarkInterface,
-        a.DeleteInterface,
-        a.SetLinkUp,
-        a.RestoreRpFilter,
-        a.RemoveCron,
-        a.UnloadModule,
-    }
-    for cls in nothing:
-        doc = KINDS[cls].undo.__doc__
-        assert doc.startswith("Nothing to undo: ") and len(doc) > 30, cls
-
-
-def test_the_firewall_kinds_and_only_they_are_batched_into_one_transaction():
-    fw4_actions = {*a.NFT_LIVE_ACTIONS, *a.NFT_INCLUDE_ACTIONS}
-    batched = {cls for cls, kind in KINDS.items() if kind.batch}
-    assert batched == {*a.FIREWALL_ACTIONS, *fw4_actions}
-    assert all(KINDS[cls] is FIREWALL for cls in a.FIREWALL_ACTIONS)
-    assert all(KINDS[cls] is FW4 for cls in fw4_actions)  # one nft -f, then the files
-    assert FIREWALL.batch(a.AddJump("filter", "-A INPUT -j RWG_INPUT", IPV6)) == (
-        "firewall",
-        IPV6,
-    )
-
-
-# -- the applier with a recording system ------------------------------------------------
 class Boom(Exception):
     pass
 
@@ -106,7 +49,7 @@ class FakeNetlink(Recorder):
     def index(self, name):
         return WG0_INDEX if name == "wg0" else None
 
-    def _index(self, name):
+    def must_index(self, name):
         return self.index(name)
 
     def set_mtu(self, name, mtu):
@@ -171,16 +114,25 @@ def plain_iptables(monkeypatch):
 
 CHAIN = ("-A RWG_INPUT -i wg0 -j ACCEPT",)
 START = [
-    a.SetMtu("wg0", 1420, 1500),
-    a.WriteChain("filter", "RWG_INPUT", CHAIN, None),
-    a.AddAddress("wg0", "192.168.100.1/24"),
-    a.WriteChain("filter", "RWG_INPUT", CHAIN, None, IPV6),
-    a.AddJump("filter", "-A INPUT -j RWG_INPUT"),
-    a.SetLinkUp("wg0"),
-    a.AddRoute("10.0.2.0/24", "wg0"),
-    a.AddCron(CRON),
+    SetMtu("wg0", 1420, 1500),
+    WriteChain("filter", "RWG_INPUT", CHAIN, None),
+    AddAddress("wg0", "192.168.100.1/24"),
+    WriteChain("filter", "RWG_INPUT", CHAIN, None, IPV6),
+    AddJump("filter", "-A INPUT -j RWG_INPUT"),
+    SetLinkUp("wg0"),
+    AddRoute("10.0.2.0/24", "wg0"),
+    AddCron(CRON),
 ]
-IN_STEPS = [START[i] for i in (0, 1, 4, 2, 3, 5, 6, 7)]  # the IPv4 jump joins its chain's step
+ANNOUNCED = [  # the IPv4 jump joins its chain's step
+    "set mtu 1420 on wg0",
+    "firewall filter: create chain RWG_INPUT (1 rules)",
+    "firewall filter: insert jump INPUT -j RWG_INPUT",
+    "add address 192.168.100.1/24 to wg0",
+    "firewall ipv6 filter: create chain RWG_INPUT (1 rules)",
+    "bring wg0 up",
+    "add route 10.0.2.0/24 dev wg0",
+    f"register the watchdog in cron: {CRON}",
+]
 WRITE = "*filter\n:RWG_INPUT - [0:0]\n-A RWG_INPUT -i wg0 -j ACCEPT\n"
 DELETE = "-F RWG_INPUT\n-X RWG_INPUT\nCOMMIT\n"
 
@@ -188,7 +140,7 @@ DELETE = "-F RWG_INPUT\n-X RWG_INPUT\nCOMMIT\n"
 def test_start_does_each_family_s_firewall_at_its_first_action_and_nothing_else(tmp_path, calls):
     said = []
     apply_start(START, fake_system(tmp_path, calls), said.append)
-    assert said == [x.describe() for x in IN_STEPS]
+    assert said == ANNOUNCED
     assert calls == [
         ("set_mtu", "wg0", 1420),
         ("iptables-restore", WRITE + "-I INPUT 1 -j RWG_INPUT\nCOMMIT\n"),
@@ -198,7 +150,7 @@ def test_start_does_each_family_s_firewall_at_its_first_action_and_nothing_else(
         ("route", "add", "10.0.2.0/24", WG0_INDEX),
         ("cron", "add", CRON),
     ]
-    assert ip6tables_marker(Paths(tmp_path)).exists()
+    assert Paths(tmp_path).ip6tables_marker.exists()
 
 
 def test_a_failed_start_rolls_back_what_it_did_in_reverse(tmp_path, calls):
@@ -207,7 +159,7 @@ def test_a_failed_start_rolls_back_what_it_did_in_reverse(tmp_path, calls):
     with pytest.raises(UserError) as raised:
         apply_start(START, fake_system(tmp_path, calls, fail={failing}), said.append)
     assert str(raised.value) == "start failed: Boom: route add refused"
-    assert said == [x.describe() for x in IN_STEPS[:7]] + [
+    assert said == ANNOUNCED[:7] + [
         "failed: Boom: route add refused; rolling back what this run changed"
     ]
     assert calls == [
@@ -226,7 +178,7 @@ def test_a_failed_start_rolls_back_what_it_did_in_reverse(tmp_path, calls):
 
 
 def test_a_failed_rollback_step_does_not_stop_the_rest(tmp_path, calls):
-    plan = [a.SetMtu("wg0", 1420, 1500), a.AddAddress("wg0", "192.168.100.1/24"), a.AddCron(CRON)]
+    plan = [SetMtu("wg0", 1420, 1500), AddAddress("wg0", "192.168.100.1/24"), AddCron(CRON)]
     fail = {("cron", "add", CRON), ("address", "del", "wg0", "192.168.100.1/24")}
     said = []
     with pytest.raises(UserError, match="^start failed: Boom: cron add refused$"):
@@ -243,19 +195,25 @@ def test_a_failed_rollback_step_does_not_stop_the_rest(tmp_path, calls):
 
 def test_stop_goes_on_past_a_failure_and_reports_it(tmp_path, calls):
     plan = [
-        a.RemoveCron((CRON,)),
-        a.RemoveJump("filter", "-A INPUT -j RWG_INPUT", 2),
-        a.DeleteChain("filter", "RWG_INPUT", CHAIN),
-        a.RemoveRoute("10.0.2.0/24", WG0_INDEX),
-        a.RemoveRoute("10.0.3.0/24", WG0_INDEX),
-        a.DeleteInterface("wg0"),
+        RemoveCron((CRON,)),
+        RemoveJump("filter", "-A INPUT -j RWG_INPUT", 2),
+        DeleteChain("filter", "RWG_INPUT", CHAIN),
+        RemoveRoute("10.0.2.0/24", WG0_INDEX),
+        RemoveRoute("10.0.3.0/24", WG0_INDEX),
+        DeleteInterface("wg0"),
     ]
     failing = ("route", "del", "10.0.2.0/24", WG0_INDEX)
     said = []
     failures = apply_stop(plan, fake_system(tmp_path, calls, fail={failing}), said.append)
     assert failures == ["route del refused"]
-    assert said == [x.describe() for x in plan[:4]] + ["failed: route del refused"] + [
-        x.describe() for x in plan[4:]
+    assert said == [
+        "remove the watchdog's cron entry",
+        "firewall filter: remove jump INPUT -j RWG_INPUT (2x)",
+        "firewall filter: delete chain RWG_INPUT",
+        "remove route 10.0.2.0/24 (ifindex 7)",
+        "failed: route del refused",
+        "remove route 10.0.3.0/24 (ifindex 7)",
+        "delete interface wg0",
     ]
     assert calls == [
         ("cron", "remove"),
@@ -267,18 +225,4 @@ def test_stop_goes_on_past_a_failure_and_reports_it(tmp_path, calls):
         ("route", "del", "10.0.3.0/24", WG0_INDEX),
         ("delete", "wg0"),
     ]
-    assert not ip6tables_marker(Paths(tmp_path)).exists()
-
-
-@dataclasses.dataclass(frozen=True)
-class Stray(a.Action):
-    def describe(self) -> str:
-        return "something the applier was never told about"
-
-
-@pytest.mark.parametrize("apply", [apply_start, apply_stop])
-def test_an_action_without_an_entry_is_a_type_error_before_anything_is_done(tmp_path, calls, apply):
-    said = []
-    with pytest.raises(TypeError, match=r"no way to apply Stray\(\): Stray has no entry"):
-        apply([a.AddCron(CRON), Stray()], fake_system(tmp_path, calls), said.append)
-    assert (said, calls) == ([], [])
+    assert not Paths(tmp_path).ip6tables_marker.exists()
