@@ -34,7 +34,7 @@ class Paths:
     def watchdog_state(self) -> Path:
         return self.state_dir / "watchdog.json"
 
-    def interface_pending(self, interface: str) -> Path:
+    def creation_pending(self, interface: str) -> Path:
         """Exists while start creates `interface` and has not marked it ours yet: a run
         killed in between leaves the next one knowing the link is ours."""
         return self.state_dir / f"creating-{interface}"

@@ -23,7 +23,7 @@ import sys
 import types
 from dataclasses import dataclass
 
-from router_wg.backends.rtnetlink import LinkInfo, Reader
+from router_wg.backends.rtnetlink import RTN_UNICAST, RTN_UNREACHABLE, LinkInfo, Reader, RouteInfo
 from router_wg.errors import UserError
 from router_wg.marks import INTERFACE_ALIAS
 
@@ -107,13 +107,25 @@ class Netlink:
         return [x.name for x in self.reader.links() if x.kind == "wireguard"]
 
     def routes(self, protocol: int) -> frozenset[tuple[str, int]]:
-        """(destination, ifindex) of every main-table route carrying our protocol mark."""
+        """(destination, ifindex) of every main-table unicast route carrying our protocol
+        mark."""
         return frozenset(
-            (r.destination, r.oif)
+            (r.destination, r.oif) for r in self._marked(protocol) if r.kind == RTN_UNICAST
+        )
+
+    def unreachable_routes(self, protocol: int) -> frozenset[tuple[str, int]]:
+        """(destination, metric) of every main-table unreachable route with our mark."""
+        return frozenset(
+            (r.destination, r.metric) for r in self._marked(protocol) if r.kind == RTN_UNREACHABLE
+        )
+
+    def _marked(self, protocol: int) -> list[RouteInfo]:
+        return [
+            r
             for family in (socket.AF_INET, socket.AF_INET6)
             for r in self.reader.routes(family)
             if r.protocol == protocol and r.table == MAIN_TABLE and r.destination is not None
-        )
+        ]
 
     def route_device(self, address: str) -> str | None:
         """The interface the kernel would send `address` out of now (`ip route get`)."""
@@ -165,6 +177,21 @@ class Netlink:
             proto=protocol,
             family=family or socket.AF_INET,
             **scope,
+        )
+
+    def unreachable(self, verb: str, destination: str, metric: int, protocol: int) -> None:
+        """An unreachable route (`ip route add unreachable DST metric M proto P`): what
+        matches it and nothing narrower is answered "no route", never sent anywhere."""
+        family = (
+            socket.AF_INET6 if ipaddress.ip_network(destination).version == 6 else socket.AF_INET
+        )
+        self.ipr.route(
+            verb,
+            dst=destination,
+            type="unreachable",
+            priority=metric,
+            proto=protocol,
+            family=family,
         )
 
     def must_index(self, name: str) -> int:

@@ -29,7 +29,8 @@ NLM_F_DUMP = 0x300  # NLM_F_ROOT | NLM_F_MATCH
 RTM_NEWLINK, RTM_GETLINK = 16, 18
 RTM_NEWADDR, RTM_GETADDR = 20, 22
 RTM_NEWROUTE, RTM_GETROUTE = 24, 26
-RTA_DST, RTA_OIF, RTA_TABLE = 1, 4, 15
+RTA_DST, RTA_OIF, RTA_PRIORITY, RTA_TABLE = 1, 4, 6, 15
+RTN_UNICAST, RTN_UNREACHABLE = 1, 7
 # linux/if_link.h, linux/if_addr.h
 IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO, IFLA_IFALIAS = 3, 4, 18, 20
 IFLA_INFO_KIND = 1
@@ -77,6 +78,8 @@ class RouteInfo:
     oif: int | None
     table: int
     protocol: int
+    kind: int = RTN_UNICAST  # rtm_type: RTN_UNICAST, RTN_UNREACHABLE, ...
+    metric: int = 0  # RTA_PRIORITY
 
 
 # --- decoding (pure: bytes in, values out) -----------------------------------------------
@@ -143,9 +146,7 @@ def address_of(payload: bytes) -> AddressInfo | None:
 
 
 def route_of(payload: bytes) -> RouteInfo:
-    _family, dst_len, _src, _tos, table, protocol, _scope, _type, _flags = RTMSG.unpack_from(
-        payload
-    )
+    _family, dst_len, _src, _tos, table, protocol, _scope, kind, _flags = RTMSG.unpack_from(payload)
     attrs = attributes(payload, RTMSG.size)
     raw = attrs.get(RTA_DST)
     destination = None if raw is None else f"{ipaddress.ip_address(raw)}/{dst_len}"
@@ -154,6 +155,8 @@ def route_of(payload: bytes) -> RouteInfo:
         oif=_u32(attrs.get(RTA_OIF)),
         table=_u32(attrs.get(RTA_TABLE)) or table,  # rtm_table is 8 bits; RTA_TABLE is all
         protocol=protocol,
+        kind=kind,
+        metric=_u32(attrs.get(RTA_PRIORITY)) or 0,
     )
 
 

@@ -14,7 +14,7 @@ from router_wg.bundle.site import Peer, Site
 from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import planner
 from router_wg.converge.inputs import Inputs
-from router_wg.converge.resources import iptables, link, routes, rp_filter
+from router_wg.converge.resources import fallback, iptables, link, routes, rp_filter
 from router_wg.converge.resources.iptables.rules import FAMILIES, TableState
 
 PRIVATE, PSK = "P" * 43 + "=", "S" * 43 + "="
@@ -47,7 +47,7 @@ def site(peers=("beta", "gamma"), *, lans=("10.0.1.0/24",), tunnel="192.168.100.
         listen_port=51820,
         lans=tuple(map(net, lans)),
         peers=tuple(p if isinstance(p, Peer) else peer(p) for p in peers),
-        **{"fallback_interface": "tinc", **fields},
+        **{"fallback_network": net("10.0.0.0/16"), "fallback_interface": "tinc", **fields},
     )
 
 
@@ -128,6 +128,7 @@ def converged(w: dict, *, chains=None) -> dict:
     return {
         "link": link.Observed("wg0", True, mark, DumpDevice(PRIVATE, "pub", 51820, peers)),
         "routes": routes.Observed(INDEX, frozenset((d, INDEX) for d in w["routes"].destinations)),
+        "fallback": frozenset((n, fallback.METRIC) for n in w["fallback"].networks),
         "iptables": iptables.Observed(
             tables_of(w["iptables"].chains if chains is None else chains)
         ),
@@ -142,6 +143,7 @@ def bare() -> dict:
     return {
         "link": link.Observed("wg0", False, None, None),
         "routes": routes.Observed(None, frozenset()),
+        "fallback": frozenset(),
         "iptables": iptables.Observed({}),
         "fw4": None,
         "rp_filter": rp_filter.Observed("wg0", {"tinc": 0}),

@@ -21,6 +21,7 @@ from lab.planning import (
 
 from router_wg.converge.planner import plan_start, plan_stop
 from router_wg.converge.resources.cron import AddCron
+from router_wg.converge.resources.fallback import METRIC, AddUnreachable, RemoveUnreachable
 from router_wg.converge.resources.iptables.actions import RemoveJump, WriteChain
 from router_wg.converge.resources.link import ForeignInterfaceError
 from router_wg.converge.resources.link.actions import DeleteInterface, MarkInterface
@@ -54,6 +55,7 @@ def test_cold_start_creates_everything_in_order():
         "SetLinkUp",
         "AddRoute",
         "AddRoute",
+        "AddUnreachable",
         *["WriteChain", "AddJump"] * 4,
         "SetRpFilter",
         "SetRpFilter",
@@ -223,6 +225,7 @@ def test_stop_removes_everything_ours_in_reverse():
         *["RemoveJump", "RemoveJump", "DeleteChain", "DeleteChain"],  # filter
         *["RemoveJump", "DeleteChain"],  # mangle
         *["RemoveJump", "DeleteChain"],  # nat
+        "RemoveUnreachable",
         "RemoveRoute",
         "RemoveRoute",
         "DeleteInterface",
@@ -268,3 +271,18 @@ def test_a_site_without_peers_routes_nothing():
     w = wanted(inputs(site(peers=())))
     assert w["routes"].destinations == frozenset()
     assert "AddRoute" not in kinds(plan_start(w, bare()))
+
+
+def test_the_fallback_network_gets_an_unreachable_route_behind_tinc_s():
+    w = wanted()
+    assert plan_start(w, {**converged(w), "fallback": frozenset()}) == [
+        AddUnreachable("10.0.0.0/16")
+    ]
+    stale = frozenset({("10.0.0.0/16", 5)})  # ours, at a metric that would beat tinc's
+    assert plan_start(w, {**converged(w), "fallback": stale}) == [
+        AddUnreachable("10.0.0.0/16"),
+        RemoveUnreachable("10.0.0.0/16", 5),
+    ]
+    without = wanted(inputs(site(fallback_network=None)))
+    assert without["fallback"].networks == frozenset()
+    assert plan_start(without, converged(w)) == [RemoveUnreachable("10.0.0.0/16", METRIC)]

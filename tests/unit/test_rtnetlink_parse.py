@@ -35,9 +35,13 @@ def link_payload(index, name, *, flags=0, mtu=1420, alias=None, kind=None) -> by
     return body
 
 
-def route_payload(dst, dst_len, *, table=254, protocol=0x57, oif=None, big_table=None) -> bytes:
+def route_payload(
+    dst, dst_len, *, table=254, protocol=0x57, oif=None, big_table=None, kind=1, metric=None
+) -> bytes:
     family = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    body = struct.pack("=BBBBBBBBI", family, dst_len, 0, 0, table, protocol, 0, 1, 0)
+    body = struct.pack("=BBBBBBBBI", family, dst_len, 0, 0, table, protocol, 0, kind, 0)
+    if metric is not None:
+        body += attr(6, struct.pack("=I", metric))
     body += attr(1, socket.inet_pton(family, dst))
     if big_table is not None:
         body += attr(15, struct.pack("=I", big_table))
@@ -108,6 +112,12 @@ def test_routes_keep_destination_table_protocol_and_device():
     # tables above 255 only fit in RTA_TABLE; rtm_table then says RT_TABLE_COMPAT (252)
     assert rt.route_of(route_payload("fd00:2::", 64, table=252, big_table=1000)).table == 1000
     assert rt.route_of(route_payload("fd00:2::", 64, protocol=3)).destination == "fd00:2::/64"
+
+
+def test_routes_keep_their_type_and_metric():
+    guard = rt.route_of(route_payload("10.0.0.0", 16, kind=7, metric=0x57000000))
+    assert (guard.kind, guard.metric) == (rt.RTN_UNREACHABLE, 0x57000000)
+    assert (rt.route_of(route_payload("10.0.2.0", 24)).kind, guard.oif) == (rt.RTN_UNICAST, None)
 
 
 def test_addresses_prefer_the_local_address_of_a_point_to_point_link():

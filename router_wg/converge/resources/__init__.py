@@ -4,6 +4,7 @@ them (`stop` goes backwards). A new thing to own is a new module here and one li
 from __future__ import annotations
 
 from router_wg.converge.resources.cron import CRON
+from router_wg.converge.resources.fallback import FALLBACK
 from router_wg.converge.resources.fw4 import FW4
 from router_wg.converge.resources.iptables import IPTABLES
 from router_wg.converge.resources.link import LINK
@@ -13,6 +14,7 @@ from router_wg.converge.resources.rp_filter import RP_FILTER
 RESOURCES = (
     LINK,  # the module, the interface, its WireGuard configuration, MTU, address, state
     ROUTES,  # the peers' LANs through the interface (not the withdrawn peers')
+    FALLBACK,  # an unreachable route for the fallback network, behind tinc's
     IPTABLES,  # chains RWG_* and their jumps, IPv4 and IPv6 (not under fw4)
     FW4,  # chains rwg_* in table inet fw4, their jumps and include files (under fw4 only)
     RP_FILTER,  # loose reverse-path filtering on our and the fallback interface

@@ -73,7 +73,7 @@ def wanted(inputs: Inputs) -> Wanted:
 def observe(system: System, inputs: Inputs, wanted: Wanted | None) -> Observed:
     name = inputs.site.interface
     link = system.netlink.link(name)
-    pending = bool(link) and system.paths.interface_pending(name).exists()
+    pending = bool(link) and system.paths.creation_pending(name).exists()
     ours = link is not None and (link.ours or pending)
     return Observed(
         interface=name,

@@ -49,7 +49,7 @@ class CreateInterface(Action):
         # A link cannot be created with its alias in one step: the pending file says "this
         # is ours" to the next run if this one is killed in between (see link.observe).
         name = self.interface
-        pending = system.paths.interface_pending(name)
+        pending = system.paths.creation_pending(name)
         pending.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         pending.touch()
         if not system.userspace:
@@ -78,7 +78,7 @@ class MarkInterface(Action):
 
     def do(self, system: System) -> None:
         system.netlink.mark(self.interface, INTERFACE_ALIAS)
-        system.paths.interface_pending(self.interface).unlink(missing_ok=True)
+        system.paths.creation_pending(self.interface).unlink(missing_ok=True)
 
     def undo(self, system: System) -> None:
         """Nothing: the link was ours already (an interrupted start made it)."""
