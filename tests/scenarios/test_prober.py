@@ -47,6 +47,7 @@ print(json.dumps(outcomes))
 @pytest.fixture
 def ns(namespace):
     """The namespace with IPv6 on, SILENT dropped by iptables and BLACKHOLE routed so."""
+    names.require(names.iptables())
     namespace.sysctl({f"net.ipv6.conf.{c}.disable_ipv6": 0 for c in ("all", "default", "lo")})
     namespace.ip("-6", "route", "add", "blackhole", BLACKHOLE)
     namespace.run([names.iptables(), "-A", *SILENT_RULE])
