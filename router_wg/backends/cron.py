@@ -27,7 +27,7 @@ class Cron:
 
     @property
     def file(self):
-        return self.paths.crontab_dir / "root"
+        return self.paths.crontab
 
     def entries(self) -> tuple[str, ...]:
         """Our lines (schedule + command), id stripped."""

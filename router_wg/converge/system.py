@@ -46,14 +46,14 @@ class System:
 
 
 def creation_pending_file(paths: Paths, interface: str):
-    return paths.state_dir / f"creating-{interface}"
+    return paths.creation_pending(interface)
 
 
 def ip6tables_marker(paths: Paths):
     """Exists from before a run's first ip6tables change until a run leaves none of ours
     there: an IPv4-only router never pays for reading ip6tables (state dir: the rules and
     the marker both go at reboot)."""
-    return paths.state_dir / "ip6tables-used"
+    return paths.ip6tables_marker
 
 
 def observe(system: System, interface: str, rp_interfaces=(), ipv6: bool = False) -> Observed:
