@@ -5,9 +5,9 @@ resets both)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from router_wg.files import write_atomic
 from router_wg.paths import Paths
 
 
@@ -56,6 +56,4 @@ def _write_record(paths: Paths, record: dict[str, int]) -> None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(record, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(record, sort_keys=True) + "\n", mode=0o644)
