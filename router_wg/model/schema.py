@@ -7,61 +7,11 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from router_wg import fields
 from router_wg.bundle.site import Watchdog, check_watchdog_value
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    kind: type  # str, int, float (a whole number is accepted too), bool or list (of strings)
-    help: str
-    example: str
-    check: Callable[[Any], Any] | None = None  # returns the parsed value or raises ValueError
-    default: Any = None  # used when the field is left out (None: optional, no value)
-    required: bool = False
-
-    def parse(self, value: Any) -> Any:
-        """Type check, then the field's own check; raise ValueError with the message."""
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if (isinstance(value, bool) and self.kind is not bool) or not isinstance(value, self.kind):
-            raise ValueError(f"must be {_KIND_NAMES[self.kind]}, e.g. {self.example}")
-        return self.check(value) if self.check else value
-
-    def from_text(self, text: str) -> Any:
-        """What the wizard does with a typed answer: convert it to the field's type, then check."""
-        text = text.strip()
-        if self.kind in (int, float):
-            try:
-                value: Any = self.kind(text)
-            except ValueError:
-                raise ValueError(
-                    f"{text!r} is not {_KIND_NAMES[self.kind]} (e.g. {self.example})"
-                ) from None
-        elif self.kind is bool:
-            if text.lower() not in ("y", "yes", "n", "no", "true", "false"):
-                raise ValueError("answer yes or no")
-            value = text.lower() in ("y", "yes", "true")
-        elif self.kind is list:
-            value = [item.strip() for item in text.replace(",", " ").split() if item.strip()]
-        else:
-            value = text
-        return self.parse(value)
-
-
-_KIND_NAMES = {
-    str: "a string",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    list: "a list",
-}
+from router_wg.options import Option
 
 MESH_OPTIONS: tuple[Option, ...] = (
     Option(
