@@ -1,17 +1,18 @@
 """One field of a TOML settings file, declared once: its name, type, meaning, example, check
 and default. The declarations drive the file's reader, the wizard's questions and the
-documentation (mesh.toml's are in router_wg.model.schema). Standard library only.
+documentation: mesh.toml's in router_wg.model.schema, wg.conf's in
+router_wg.bundle.settings_schema. Standard library only: the router reads wg.conf.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Option:
+# A NamedTuple rather than a frozen dataclass: `check` imports it every minute, to read
+# wg.conf, and a NamedTuple class is several times cheaper to define.
+class Option(NamedTuple):
     name: str
     kind: type  # str, int, float (a whole number is accepted too), bool or list (of strings)
     help: str

@@ -7,10 +7,8 @@ only.
 
 from __future__ import annotations
 
-from functools import partial
-
 from router_wg import fields
-from router_wg.bundle.site import Watchdog, check_watchdog_value
+from router_wg.bundle import settings_schema
 from router_wg.options import Option
 
 MESH_OPTIONS: tuple[Option, ...] = (
@@ -102,21 +100,12 @@ SITE_OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _watchdog_option(name: str, help: str) -> Option:
-    """A [watchdog] field: its type, default and limits are the watchdog's own (router_wg.site),
-    so mesh.toml accepts exactly what `check` accepts in wg.conf. No default here: a mesh
-    file keeps only the values it sets, and wg.conf gets the watchdog's default for the rest."""
-    default = getattr(Watchdog(), name)
-    return Option(name, type(default), help, str(default), partial(check_watchdog_value, name))
-
-
-# [watchdog] (every router) and [site.watchdog] (one router, after its [[site]] lines).
-WATCHDOG_OPTIONS: tuple[Option, ...] = (
-    _watchdog_option("fall", "failed ticks in a row before a peer's LANs move to the fallback"),
-    _watchdog_option("rise", "good ticks in a row before they come back to WireGuard"),
-    _watchdog_option("probe_timeout", "seconds to wait for probe answers, all peers at once"),
-    _watchdog_option("hold_down", "seconds; least time between two route changes of one peer"),
-    _watchdog_option("loop_interval", "seconds between ticks of `router-wg check --loop`"),
+# [watchdog] (every router) and [site.watchdog] (one router, after its [[site]] lines): wg.conf's
+# own [watchdog] fields, so mesh.toml accepts exactly what `check` accepts in wg.conf. No
+# default here: a mesh file keeps only the values it sets, and wg.conf gets the watchdog's
+# default for the rest.
+WATCHDOG_OPTIONS: tuple[Option, ...] = tuple(
+    option._replace(default=None) for option in settings_schema.WATCHDOG.options
 )
 
 
