@@ -1,11 +1,11 @@
 """Reading `wg.conf`, router-wg's own settings in a site's bundle, into a `Site`.
 
 wg.conf is TOML written by makeconf (`router_wg.bundle.render`); its tables and fields are
-declared in `router_wg.bundle.settings_schema`.
-Every value is checked before anything uses it, whatever the file holds (a hand edit, a
-truncated copy, binary junk): each problem names the file, the table and the field, and says
-what to do; nothing here raises anything but `ConfigError`. Standard library only (the
-router's hot path).
+declared in `router_wg.bundle.settings_schema`, and README.md's "wg.conf: reference" (rendered
+from those declarations) lists them. Every value is checked before anything uses it, whatever
+the file holds (a hand edit, a truncated copy, binary junk): each problem names the file, the
+table and the field, and says what to do; nothing here raises anything but `ConfigError`.
+Standard library only (the router's hot path).
 """
 
 from __future__ import annotations

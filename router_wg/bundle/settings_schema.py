@@ -1,5 +1,8 @@
 """wg.conf's tables and fields, declared once: the reader (router_wg.bundle.settings) loops
-over these. Standard library only: the router's hot path imports it.
+over these, README.md's "wg.conf: reference" is rendered from them
+(router_wg.bundle.settings_reference), and tests/unit/test_settings_schema.py holds the
+template that writes wg.conf (templates/wg.conf.j2) to them. Standard library only: the
+router's hot path imports it.
 
 Each field's name is the name of the `Site`, `Peer`, `Watchdog` or `Stamp` attribute it fills.
 """
@@ -50,7 +53,8 @@ def _watchdog_option(name: str) -> Option:
 
 BUNDLE = Table(
     "bundle",
-    "which makeconf run wrote the bundle; `start` and `plan` refuse a wg.conf without it",
+    "which makeconf run wrote the bundle; `start` and `plan` refuse a wg.conf without it "
+    "(from a makeconf older than serials)",
     options=(
         Option(
             "serial",
@@ -144,7 +148,8 @@ SITE = Table(
 
 WATCHDOG = Table(
     "watchdog",
-    "the watchdog's thresholds (mesh.toml's [watchdog], then the site's [site.watchdog])",
+    "the watchdog's thresholds, from mesh.toml's [watchdog] and the site's [site.watchdog]; "
+    "a field left out (or the whole table) gets its default",
     options=tuple(_watchdog_option(name) for name in WATCHDOG_LIMITS),
 )
 
