@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 
 # A NamedTuple rather than a frozen dataclass: `check` imports it every minute, to read
-# wg.conf, and a NamedTuple class is several times cheaper to define.
+# wg.conf, and a NamedTuple class is several times cheaper to define. The order of its fields
+# is part of it: declarations pass them by position, and wg.conf's reader unpacks them.
 class Option(NamedTuple):
     name: str
     kind: type  # str, int, float (a whole number is accepted too), bool or list (of strings)
