@@ -3,6 +3,10 @@
 `Paths(root)` re-roots all of them under `root`, so tests and demos never touch the
 host's own cron, lock or state. `/proc` and `/sys` are never re-rooted: they belong
 to the (network namespace of the) running kernel.
+
+The FreshTomato wrapper (files/jffs/router-wg/router-wg.sh) keeps files of its own in the
+state folder. Shell cannot import this module, so their names are the constants below, and
+tests/unit/test_paths.py checks that the wrapper uses exactly these.
 """
 
 from __future__ import annotations
@@ -12,6 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONF_DIR_ENV = "ROUTER_WG_CONF_DIR"
+STATE_DIR = "/tmp/router-wg"
+BOOT_LOCK = "boot.lock"
+BOOT_AGAIN = "boot.again"
+BOOT_STATUS = "boot.status"
+PYCACHE = "pycache"
+WRAPPER_FILES = (BOOT_LOCK, BOOT_AGAIN, BOOT_STATUS, PYCACHE)
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class Paths:
     @property
     def state_dir(self) -> Path:
         """Volatile state (watchdog memory, lock): lost at reboot on purpose."""
-        return self._under_root("/tmp/router-wg")
+        return self._under_root(STATE_DIR)
 
     @property
     def lock_file(self) -> Path:
@@ -35,24 +45,49 @@ class Paths:
         return self.state_dir / "watchdog.json"
 
     def creation_pending(self, interface: str) -> Path:
-        """Exists while start creates `interface` and has not marked it ours yet: a run
-        killed in between leaves the next one knowing the link is ours."""
+        """Exists while `start` creates `interface` and has not yet marked it as ours: a link
+        found with it is ours, half made by a run that was killed."""
         return self.state_dir / f"creating-{interface}"
 
     @property
     def ip6tables_marker(self) -> Path:
-        """Exists from before a run's first ip6tables change until a run leaves none of ours
-        there: an IPv4-only router never pays for reading ip6tables."""
+        """Exists while ip6tables may hold rules of ours, so an IPv4-only router never pays
+        for reading ip6tables."""
         return self.state_dir / "ip6tables-used"
+
+    @property
+    def rp_filter_record(self) -> Path:
+        """The rp_filter values `start` replaced (JSON), for `stop` to put back."""
+        return self.state_dir / "rp_filter.json"
+
+    @property
+    def boot_lock(self) -> Path:
+        """The wrapper's `boot`: a symbolic link to the pid of the one boot that waits."""
+        return self.state_dir / BOOT_LOCK
+
+    @property
+    def boot_again(self) -> Path:
+        """The wrapper's `boot`: a firewall restart came during `start`, so start again."""
+        return self.state_dir / BOOT_AGAIN
+
+    @property
+    def boot_status(self) -> Path:
+        """The wrapper's `boot`: the exit code of `start`, out of the pipe that logs it."""
+        return self.state_dir / BOOT_STATUS
+
+    @property
+    def pycache(self) -> Path:
+        """The wrapper's PYTHONPYCACHEPREFIX: bytecode in RAM, not on the router's flash."""
+        return self.state_dir / PYCACHE
 
     @property
     def syslog_socket(self) -> Path:
         return self._under_root("/dev/log")
 
     @property
-    def crontab_dir(self) -> Path:
-        """Where plain Linux and OpenWrt keep root's crontab (`crontabs/root`)."""
-        return self._under_root("/etc/crontabs")
+    def crontab(self) -> Path:
+        """Root's crontab on plain Linux and OpenWrt (FreshTomato's cron is `cru`)."""
+        return self._under_root("/etc/crontabs/root")
 
     @property
     def cron_init_script(self) -> Path:

@@ -8,17 +8,18 @@ OpenWrt and plain Linux: a line ending in `# router-wg` in `crontabs/root` under
 from __future__ import annotations
 
 import logging
-import os
 
 from router_wg.backends.platform import FRESHTOMATO, OPENWRT
 from router_wg.backends.runner import Runner
 from router_wg.errors import CommandError
+from router_wg.files import write_atomic
 from router_wg.marks import CRON_ID
 from router_wg.paths import Paths
 
 log = logging.getLogger("router_wg")
 FILE_MARK = f" # {CRON_ID}"
 CRU_MARK = f" #{CRON_ID}#"
+CRONTAB_MODE = 0o644  # root's crontab: cron reads it as root; nobody else may write it
 
 
 class Cron:
@@ -27,7 +28,7 @@ class Cron:
 
     @property
     def file(self):
-        return self.paths.crontab_dir / "root"
+        return self.paths.crontab
 
     def entries(self) -> tuple[str, ...]:
         """Our lines (schedule + command), id stripped."""
@@ -58,12 +59,8 @@ class Cron:
         if new is not None:
             lines.append(new + FILE_MARK)
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".root.{os.getpid()}")
-        with open(tmp, "w") as out:
-            out.write("".join(f"{x}\n" for x in lines))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.file)
+        text = "".join(f"{x}\n" for x in lines)
+        write_atomic(self.file, text, mode=CRONTAB_MODE, sync_folder=True)  # /etc: flash
         if self.platform == OPENWRT:
             try:
                 self.runner.run([self.paths.cron_init_script, "restart"])

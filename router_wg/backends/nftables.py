@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from router_wg.backends.runner import Runner
 from router_wg.errors import CommandError, UserError
+from router_wg.files import write_atomic
 
 NFT = "nft"
 FW4_TABLE = ("inet", "fw4")
@@ -49,21 +47,10 @@ def read_includes(folder: Path, names) -> dict[str, str | None]:
 
 
 def write_include(folder: Path, name: str, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: fw4 never reads half a file."""
+    """Atomic: fw4 never reads half a file. The folder is persistent (flash), so synced too."""
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    write_atomic(path, text, mode=0o644, sync_folder=True)
 
 
 def remove_include(folder: Path, name: str) -> None:

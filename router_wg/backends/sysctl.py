@@ -5,9 +5,9 @@ resets both)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from router_wg.files import write_atomic
 from router_wg.paths import Paths
 
 
@@ -26,14 +26,10 @@ def write_rp_filter(interface: str, value: int) -> None:
     rp_filter_path(interface).write_text(f"{value}\n")
 
 
-def _record_file(paths: Paths) -> Path:
-    return paths.state_dir / "rp_filter.json"
-
-
 def replaced(paths: Paths) -> dict[str, int]:
     """interface -> the rp_filter value it had before start changed it."""
     try:
-        record = json.loads(_record_file(paths).read_text())
+        record = json.loads(paths.rp_filter_record.read_text())
     except (OSError, ValueError):
         return {}  # none, or unreadable: nothing to put back
     if not isinstance(record, dict):
@@ -55,11 +51,9 @@ def forget_replaced(paths: Paths, interface: str) -> None:
 
 
 def _write_record(paths: Paths, record: dict[str, int]) -> None:
-    path = _record_file(paths)
+    path = paths.rp_filter_record
     if not record:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(record, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(record, sort_keys=True) + "\n", mode=0o644)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from router_wg.bundle.settings import RECOPY, load_site, read_text
-from router_wg.bundle.site import SITE_FILE, Site
+from router_wg.bundle.settings import load_site, read_text
+from router_wg.bundle.site import RECOPY, SITE_FILE, Site
 from router_wg.bundle.wireguard import WgDevice, parse_config
 from router_wg.errors import ConfigError, Problem
 

@@ -1,64 +1,30 @@
 """Reading `wg.conf`, router-wg's own settings in a site's bundle, into a `Site`.
 
-wg.conf is TOML written by makeconf (`router_wg.bundle.render`). Every value is checked
-before anything uses it, whatever the file holds (a hand edit, a truncated copy, binary
-junk): each problem names the file, the table and the field, and says what to do; nothing
-here raises anything but `ConfigError`. Standard library only (the router's hot path).
-Example:
-
-    [bundle]
-    serial = 4                          # the makeconf run; <interface>.conf carries it too
-    fingerprint = "3f9a0c2e51d7b864"
-
-    [site]
-    fqdn = "alpha.example.net"
-    interface = "wg0"
-    tunnel_address = "192.168.100.1"
-    tunnel_prefix = 24
-    listen_port = 51820
-    lans = ["10.0.1.0/24"]
-    mtu = 1420                          # optional
-    fallback_network = "10.0.0.0/16"    # optional
-    fallback_interface = "tinc"         # optional
-
-    [watchdog]           # from mesh.toml's [watchdog]; bounds in WATCHDOG_LIMITS
-    fall = 3
-    rise = 2
-    probe_timeout = 2.0
-    hold_down = 120
-    loop_interval = 3
-
-    [[peer]]
-    fqdn = "beta.example.net"
-    public_key = "..."                  # not a secret; private keys live only in wg0.conf
-    endpoint = "beta.example.net:51820" # optional: host:port, host may be a name
-    tunnel_address = "192.168.100.2"    # what the watchdog probes
-    lans = ["10.0.2.0/24"]              # the routes it withdraws and restores
-    keepalive = 25                      # optional
+wg.conf is TOML written by makeconf (`router_wg.bundle.render`); its tables and fields are
+declared in `router_wg.bundle.settings_schema`, and README.md's "wg.conf: reference" (rendered
+from those declarations) lists them. Every value is checked before anything uses it, whatever
+the file holds (a hand edit, a truncated copy, binary junk): each problem names the file, the
+table and the field, and says what to do; nothing here raises anything but `ConfigError`.
+Standard library only (the router's hot path).
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from functools import partial
 from pathlib import Path
+from typing import Any
 
-from router_wg import fields
+from router_wg.bundle.settings_schema import BUNDLE, PEER, SITE, WATCHDOG, Table
 from router_wg.bundle.site import (
+    RECOPY,
     SITE_FILE,
-    WATCHDOG_LIMITS,
     Peer,
     Site,
     Stamp,
     Watchdog,
-    check_watchdog_value,
     watchdog_conflict,
 )
 from router_wg.errors import ConfigError, Problem
-
-FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
-RECOPY = "copy the site's bundle folder from makeconf's output again"
 
 
 def read_text(path: Path) -> str:
@@ -104,8 +70,8 @@ def load_site(conf_dir: Path) -> Site:
 
 
 class _Reader:
-    """Collects every problem in one pass, so the user sees all of them at once. Each
-    getter returns a checked value, or the default after noting the problem."""
+    """Reads tables against their declarations, collecting every problem in one pass, so
+    the user sees all of them at once. A value with a problem reads as None."""
 
     def __init__(self, file: str):
         self.file = file
@@ -114,124 +80,90 @@ class _Reader:
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.file, where, message))
 
-    def get(self, table: dict, key: str, kind: type, where: str, default=...):
-        if key not in table:
-            if default is ...:
-                self.fail(where, f"field {key} is missing; {RECOPY}")
-                return None
-            return default
-        value = table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            self.fail(where, f"field {key} must be a {kind.__name__}, not {_shown(value)}")
-            return None if default is ... else default
-        return value
-
-    def checked(self, table: dict, key: str, kind: type, check, where: str, default=...):
-        """`get`, then the value's own check (router_wg.fields)."""
-        value = self.get(table, key, kind, where, default)
-        if value is None or value is default:
-            return value
-        try:
-            return check(value)
-        except (ValueError, TypeError) as exc:
-            self.fail(where, f"field {key}: {exc}")
+    def contents(self, data: dict, table: Table) -> Any:
+        """What the file holds under the table's name, of the table's kind (a list for
+        [[name]]); None when that is left out or of another kind."""
+        where, kind = table.header, list if table.many else dict
+        if table.name not in data:
+            if table.required:
+                self.fail(where, f"field {table.name} is missing; {RECOPY}")
             return None
+        found = data[table.name]
+        if not isinstance(found, kind):
+            self.fail(where, _not_kind(table.name, kind, found))
+            return None
+        return found
 
-    def networks(self, table: dict, where: str) -> tuple:
-        items = self.get(table, "lans", list, where) or []
-        if not all(isinstance(item, str) for item in items):
-            self.fail(where, f"field lans must be a list of networks as strings; {RECOPY}")
-            return ()
-        found = []
-        for item in items:
-            try:
-                found.append(fields.network(item))
-            except ValueError as exc:
-                self.fail(where, f"field lans: {exc}")
-        return tuple(found)
+    def values(self, found: dict, table: Table, where: str) -> dict[str, Any]:
+        """Each declared field's value: checked, its default when left out, None when wrong.
+        One loop, no call per field: `check` runs this every minute."""
+        values = {}
+        for name, kind, _help, _example, check, default, required in table.options:
+            if name not in found:
+                if required:
+                    self.fail(where, f"field {name} is missing; {RECOPY}")
+                values[name] = default
+                continue
+            value = found[name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                self.fail(where, _not_kind(name, kind, value))
+                value = None
+            elif check is not None:
+                try:
+                    value = check(value)
+                except (ValueError, TypeError) as exc:
+                    self.fail(where, f"field {name}: {exc}")
+                    value = None
+            values[name] = value
+        return values
 
-    def tables(self, data: dict, key: str, where: str) -> list[dict]:
-        items = self.get(data, key, list, where, [])
-        if not all(isinstance(item, dict) for item in items):
-            self.fail(where, f"must be tables written {where}; {RECOPY}")
-            return []
-        return items
 
-
-def _shown(value) -> str:
+def _not_kind(name: str, kind: type, value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return f"field {name} must be a {kind.__name__}, not {shown}"
 
 
 def _read_site(r: _Reader, data: dict) -> Site:
-    w = "[site]"
-    table = r.get(data, "site", dict, w) or {}
-    address = r.checked(table, "tunnel_address", str, fields.address, w)
-    prefix = r.get(table, "tunnel_prefix", int, w)
+    stamp = _read_stamp(r, data)
+    values = r.values(r.contents(data, SITE) or {}, SITE, SITE.header)  # {}: all missing
+    address, prefix = values["tunnel_address"], values["tunnel_prefix"]
     if address is not None and prefix is not None and not 0 <= prefix <= address.max_prefixlen:
-        r.fail(w, f"field tunnel_prefix: {prefix} is not a prefix length; {RECOPY}")
-    fallback = r.checked(table, "fallback_network", str, fields.network, w, None)
-    return Site(
-        fqdn=r.checked(table, "fqdn", str, fields.host, w),
-        interface=r.checked(table, "interface", str, fields.interface, w),
-        tunnel_address=address,
-        tunnel_prefix=prefix,
-        listen_port=r.checked(table, "listen_port", int, fields.port, w),
-        lans=r.networks(table, w),
-        peers=tuple(_read_peer(r, i, p) for i, p in enumerate(r.tables(data, "peer", "[[peer]]"))),
-        watchdog=_read_watchdog(r, r.get(data, "watchdog", dict, "[watchdog]", {})),
-        mtu=r.checked(table, "mtu", int, fields.mtu, w, None),
-        fallback_network=fallback,
-        fallback_interface=r.checked(table, "fallback_interface", str, fields.interface, w, None),
-        stamp=_read_stamp(r, data),
-    )
+        r.fail(SITE.header, f"field tunnel_prefix: {prefix} is not a prefix length; {RECOPY}")
+    return Site(**values, peers=_read_peers(r, data), watchdog=_read_watchdog(r, data), stamp=stamp)
 
 
 def _read_stamp(r: _Reader, data: dict) -> Stamp | None:
-    w = "[bundle]"
-    table = r.get(data, "bundle", dict, w, None)
-    if table is None:
+    """None when there is no [bundle]: `start` refuses that, `check` does without."""
+    found = r.contents(data, BUNDLE)
+    if found is None:
         return None
-    serial = r.get(table, "serial", int, w)
-    fingerprint = r.get(table, "fingerprint", str, w)
-    if serial is not None and serial < 1:
-        r.fail(w, f"field serial: {serial} is not a serial (1 or more); {RECOPY}")
-    if fingerprint is not None and not FINGERPRINT.match(fingerprint):
-        r.fail(w, f"field fingerprint is not 16 hex digits; {RECOPY}")
-    if serial is None or fingerprint is None:
-        return None
-    return Stamp(serial, fingerprint)
+    values = r.values(found, BUNDLE, BUNDLE.header)
+    return None if None in values.values() else Stamp(**values)
 
 
-def _read_watchdog(r: _Reader, table: dict) -> Watchdog:
+def _read_watchdog(r: _Reader, data: dict) -> Watchdog:
     """The [watchdog] table: defaults for what is left out, every value within its limits."""
-    w = "[watchdog]"
-    defaults = Watchdog()
-    values = {}
-    for name in WATCHDOG_LIMITS:
-        default = getattr(defaults, name)
-        values[name] = r.checked(
-            table, name, type(default), partial(check_watchdog_value, name), w, default
-        )
+    values = r.values(r.contents(data, WATCHDOG) or {}, WATCHDOG, WATCHDOG.header)
     if None in values.values():  # reported above; the caller raises
-        return defaults
+        return Watchdog()
     watchdog = Watchdog(**values)
     conflict = watchdog_conflict(watchdog)
     if conflict:
-        r.fail(w, f"field probe_timeout: {conflict}")
+        r.fail(WATCHDOG.header, f"field probe_timeout: {conflict}")
     return watchdog
 
 
-def _read_peer(r: _Reader, index: int, table: dict) -> Peer:
-    name = table.get("fqdn")
-    w = f"[[peer]] #{index + 1}" + (f" ({name})" if isinstance(name, str) else "")
-    return Peer(
-        fqdn=r.checked(table, "fqdn", str, fields.host, w),
-        public_key=r.checked(table, "public_key", str, fields.wireguard_key, w),
-        tunnel_address=r.checked(table, "tunnel_address", str, fields.address, w),
-        lans=r.networks(table, w),
-        endpoint=r.checked(table, "endpoint", str, fields.endpoint, w, None),
-        keepalive=r.checked(table, "keepalive", int, fields.keepalive, w, None),
-    )
+def _read_peers(r: _Reader, data: dict) -> tuple[Peer, ...]:
+    tables, header = r.contents(data, PEER) or [], PEER.header
+    if not all(isinstance(table, dict) for table in tables):
+        r.fail(header, f"must be tables written {header}; {RECOPY}")
+        return ()
+    peers = []
+    for index, table in enumerate(tables):
+        name = table.get("fqdn")
+        where = f"{header} #{index + 1}" + (f" ({name})" if isinstance(name, str) else "")
+        peers.append(Peer(**r.values(table, PEER, where)))
+    return tuple(peers)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SITE_FILE = "wg.conf"
+RECOPY = "copy the site's bundle folder from makeconf's output again"  # the fix of any bad bundle
 
 
 @dataclass(frozen=True)
@@ -21,22 +23,31 @@ class Watchdog:
     loop_interval: int = 3
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):  # not a dataclass: cheaper to define on the hot path (see Option)
     low: float
     high: float
     unit: str
+    help: str  # what the field means, in every reference and in `makeconf --help`
 
 
-# What the watchdog accepts, in wg.conf and in mesh.toml alike: the mesh model checks its
-# [watchdog] tables with these same limits, so makeconf never writes a wg.conf that
-# `check` would refuse. A cron tick must end well inside its minute: probe_timeout <= 10 s.
+# What the watchdog accepts, in wg.conf and in mesh.toml alike: both declare their [watchdog]
+# fields from these (router_wg.bundle.settings_schema), so makeconf never writes a wg.conf
+# that `check` would refuse. A cron tick must end well inside its minute: probe_timeout <= 10 s.
 WATCHDOG_LIMITS = {
-    "fall": Limit(1, 20, "failed ticks"),
-    "rise": Limit(1, 20, "good ticks"),
-    "probe_timeout": Limit(0.5, 10, "seconds"),
-    "hold_down": Limit(0, 3600, "seconds, 0 for none"),
-    "loop_interval": Limit(1, 60, "seconds"),
+    "fall": Limit(
+        1, 20, "failed ticks", "failed ticks in a row before a peer's LANs move to the fallback"
+    ),
+    "rise": Limit(1, 20, "good ticks", "good ticks in a row before they come back to WireGuard"),
+    "probe_timeout": Limit(
+        0.5, 10, "seconds", "seconds to wait for probe answers, all peers at once"
+    ),
+    "hold_down": Limit(
+        0,
+        3600,
+        "seconds, 0 for none",
+        "seconds; least time between two route changes of one peer",
+    ),
+    "loop_interval": Limit(1, 60, "seconds", "seconds between ticks of `router-wg check --loop`"),
 }
 
 

@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from router_wg import fields
-from router_wg.bundle.site import Stamp
+from router_wg.bundle.site import RECOPY, Stamp
 from router_wg.errors import ConfigError, Problem
 
 STAMP_LINE = re.compile(r"^# router-wg bundle: serial (\d+), fingerprint ([0-9a-f]{16})$")
-RECOPY = "copy the site's bundle folder from makeconf's output again"
 SPELLING = {  # what wg0.conf writes, by the lower-case key a line is matched on
     key.lower(): key
     for key in ("PrivateKey", "ListenPort", "PublicKey", "PresharedKey", "AllowedIPs")

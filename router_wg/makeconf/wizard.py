@@ -18,7 +18,8 @@ from router_wg.makeconf.write import OutputFolder
 from router_wg.model import Mesh, Settings, Site
 from router_wg.model.checks import check_mesh
 from router_wg.model.mesh import usable_addresses
-from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, Option, by_name
+from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, by_name
+from router_wg.options import Option
 
 MESH = by_name(MESH_OPTIONS)
 SITE = by_name(SITE_OPTIONS)

@@ -6,9 +6,11 @@ following a link, and checked on that descriptor: it must be ours and nobody els
 it. Every later step works relative to that descriptor and never follows a link; a link where
 makeconf would write is refused before anything is written.
 
-Every file goes to a temporary name in its own folder, created with its final mode (0600 for
-anything holding a key), is fsynced, then renamed over the old one: a crash leaves either the
-old file or the new one, never half of one. Folders are 0700: the output holds keys.
+Every file goes through `router_wg.files.write_atomic` relative to its folder's descriptor: a
+temporary name in that folder, created with its final mode (0600 for anything holding a key),
+fsynced, then renamed over the old one: a crash leaves either the old file or the new one,
+never half of one. Each folder is fsynced once its files are in. Folders are 0700: the
+output holds keys.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from router_wg.bundle.site import SITE_FILE
 from router_wg.errors import UserError
+from router_wg.files import temporary_name, write_atomic
 
 SECRET_MODE = 0o600
 PUBLIC_MODE = 0o644
@@ -30,7 +33,6 @@ FOLDER_MODE = 0o700
 RECORD_FILE = "mesh.toml"
 OPEN_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO must not hang us
-CREATE_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 OTHER_OUT = "remove it or pass --out DIR"
 
 
@@ -86,7 +88,7 @@ class OutputFolder:
             for fqdn, site in sites.items():
                 notes += [] if site is None else _make_private(site, self.path / fqdn)
             with _naming(self.path):
-                _write_atomic(self.descriptor, RECORD_FILE, record, SECRET_MODE)
+                write_atomic(RECORD_FILE, record, mode=SECRET_MODE, dir_fd=self.descriptor)
             for fqdn, files in bundles.items():
                 if sites[fqdn] is None:
                     sites[fqdn] = _make_site(self.descriptor, self.path / fqdn)
@@ -206,7 +208,7 @@ def _make_site(out: int, path: Path) -> int:
 def _check_names(folder: int, path: Path, names: list[str]) -> None:
     """Each file to write, and its temporary name, is missing or a plain file: never a link."""
     for name in names:
-        for candidate in (name, _temporary(name)):
+        for candidate in (name, temporary_name(name)):
             entry = _entry(folder, candidate)
             if entry is not None and not stat.S_ISREG(entry.st_mode):
                 what = "a symbolic link" if stat.S_ISLNK(entry.st_mode) else "not a plain file"
@@ -239,25 +241,11 @@ def _make_folder(path: Path) -> int:
     return descriptor
 
 
-def _write_atomic(folder: int, name: str, text: str, mode: int) -> None:
-    temporary = _temporary(name)
-    descriptor = os.open(temporary, CREATE_FILE, mode, dir_fd=folder)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary, dir_fd=folder)
-        raise
-
-
 def _write_bundle(site: int, path: Path, files: dict[str, str]) -> None:
     with _naming(path):
         for name, text in files.items():
-            _write_atomic(site, name, text, PUBLIC_MODE if name == SITE_FILE else SECRET_MODE)
+            mode = PUBLIC_MODE if name == SITE_FILE else SECRET_MODE
+            write_atomic(name, text, mode=mode, dir_fd=site)
         os.fsync(site)
 
 
@@ -304,10 +292,6 @@ def _entry(folder: int | None, name: str) -> os.stat_result | None:
         return os.stat(name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
         return None
-
-
-def _temporary(name: str) -> str:
-    return f".{name}.{os.getpid()}.tmp"
 
 
 def _user_name(uid: int) -> str:

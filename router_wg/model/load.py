@@ -22,8 +22,8 @@ from router_wg.model.schema import (
     SITE_KEY_OPTIONS,
     SITE_OPTIONS,
     WATCHDOG_OPTIONS,
-    Option,
 )
+from router_wg.options import Option
 
 _TOP_LEVEL = {"mesh": "[mesh]", "watchdog": "[watchdog]", "site": "[[site]]", "pair": "[[pair]]"}
 _LINE = re.compile(r"\(at line (\d+), column \d+\)")

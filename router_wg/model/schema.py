@@ -7,61 +7,9 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-from typing import Any
-
 from router_wg import fields
-from router_wg.bundle.site import Watchdog, check_watchdog_value
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    kind: type  # str, int, float (a whole number is accepted too), bool or list (of strings)
-    help: str
-    example: str
-    check: Callable[[Any], Any] | None = None  # returns the parsed value or raises ValueError
-    default: Any = None  # used when the field is left out (None: optional, no value)
-    required: bool = False
-
-    def parse(self, value: Any) -> Any:
-        """Type check, then the field's own check; raise ValueError with the message."""
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if (isinstance(value, bool) and self.kind is not bool) or not isinstance(value, self.kind):
-            raise ValueError(f"must be {_KIND_NAMES[self.kind]}, e.g. {self.example}")
-        return self.check(value) if self.check else value
-
-    def from_text(self, text: str) -> Any:
-        """What the wizard does with a typed answer: convert it to the field's type, then check."""
-        text = text.strip()
-        if self.kind in (int, float):
-            try:
-                value: Any = self.kind(text)
-            except ValueError:
-                raise ValueError(
-                    f"{text!r} is not {_KIND_NAMES[self.kind]} (e.g. {self.example})"
-                ) from None
-        elif self.kind is bool:
-            if text.lower() not in ("y", "yes", "n", "no", "true", "false"):
-                raise ValueError("answer yes or no")
-            value = text.lower() in ("y", "yes", "true")
-        elif self.kind is list:
-            value = [item.strip() for item in text.replace(",", " ").split() if item.strip()]
-        else:
-            value = text
-        return self.parse(value)
-
-
-_KIND_NAMES = {
-    str: "a string",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    list: "a list",
-}
+from router_wg.bundle import settings_schema
+from router_wg.options import Option
 
 MESH_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -152,21 +100,12 @@ SITE_OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _watchdog_option(name: str, help: str) -> Option:
-    """A [watchdog] field: its type, default and limits are the watchdog's own (router_wg.site),
-    so mesh.toml accepts exactly what `check` accepts in wg.conf. No default here: a mesh
-    file keeps only the values it sets, and wg.conf gets the watchdog's default for the rest."""
-    default = getattr(Watchdog(), name)
-    return Option(name, type(default), help, str(default), partial(check_watchdog_value, name))
-
-
-# [watchdog] (every router) and [site.watchdog] (one router, after its [[site]] lines).
-WATCHDOG_OPTIONS: tuple[Option, ...] = (
-    _watchdog_option("fall", "failed ticks in a row before a peer's LANs move to the fallback"),
-    _watchdog_option("rise", "good ticks in a row before they come back to WireGuard"),
-    _watchdog_option("probe_timeout", "seconds to wait for probe answers, all peers at once"),
-    _watchdog_option("hold_down", "seconds; least time between two route changes of one peer"),
-    _watchdog_option("loop_interval", "seconds between ticks of `router-wg check --loop`"),
+# [watchdog] (every router) and [site.watchdog] (one router, after its [[site]] lines): wg.conf's
+# own [watchdog] fields, so mesh.toml accepts exactly what `check` accepts in wg.conf. No
+# default here: a mesh file keeps only the values it sets, and wg.conf gets the watchdog's
+# default for the rest.
+WATCHDOG_OPTIONS: tuple[Option, ...] = tuple(
+    option._replace(default=None) for option in settings_schema.WATCHDOG.options
 )
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict
 from pathlib import Path
 
+from router_wg.files import write_atomic
 from router_wg.watchdog.health import PeerHealth
 
 log = logging.getLogger("router_wg")
@@ -58,19 +58,14 @@ def _peer(fields: dict) -> PeerHealth:
 def save_state(path: Path, peers: dict[str, PeerHealth]) -> None:
     """Write atomically: a tick killed mid-write leaves the previous file whole. The temp
     name is fixed (writers hold the lock), so a killed write leaves no litter behind:
-    the next save overwrites and renames it."""
+    the next save replaces it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "version": FORMAT_VERSION,
         "boot_id": boot_id(),
         "peers": {name: asdict(health) for name, health in sorted(peers.items())},
     }
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, indent=1)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(data, indent=1), mode=0o644, unique_temporary=False)
 
 
 def withdrawn_peers(path: Path) -> frozenset[str]:

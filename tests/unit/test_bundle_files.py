@@ -116,7 +116,7 @@ def test_a_bundle_without_a_stamp_asks_for_a_new_makeconf_run(tmp_path):
         (b"[site\n", "syntax:"),
         (b"site = 3\npeer = [1, 2]\n", "field site must be a dict"),
         (b'[site]\ninterface = "../../etc"\n', "field interface: '../../etc' is not an interf"),
-        (b"[[peer]]\nlans = [5]\n", "field lans must be a list of networks as strings"),
+        (b"[[peer]]\nlans = [5]\n", 'field lans: must be a list of networks as strings, e.g. ["1'),
         (b'[[peer]]\nfqdn = "b"\npublic_key = "short"\n', "field public_key: is not a WireGuard"),
         (b'[bundle]\nserial = 0\nfingerprint = "zz"\n', "field serial: 0 is not a serial"),
     ],

@@ -2,7 +2,7 @@
 module (at the top or inside a function) must go to its own layer or one below, and no
 chain of imports may lead back to where it started.
 
-    base        errors, paths, marks, fields, events   (nothing of ours)
+    base        errors, paths, marks, files, fields, options, events  (nothing of ours)
     bundle      the site bundle's data, files, renderer
     backends    side effects, each behind a narrow interface
     model       the mesh model                          (its watchdog limits are the bundle's)
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "router_wg"
-BASE = {"router_wg", "errors", "paths", "marks", "fields", "events"}
+BASE = {"router_wg", "errors", "paths", "marks", "files", "fields", "options", "events"}
 # layer -> the layers it may import from (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
