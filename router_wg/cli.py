@@ -23,7 +23,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "stop": ("stop", "remove everything router-wg added on this router"),
     "plan": ("plan", "print what start would change, changing nothing"),
     "show": ("show", "print each peer's handshake, transfer and current path"),
-    "check": ("check", "one watchdog tick: withdraw or restore peers' routes"),
+    "check": ("check", "one watchdog tick, or start the watcher if none runs (cron)"),
+    "watch": ("watch", "the resident watcher: judge every peer continuously (foreground)"),
 }
 
 log = logging.getLogger("router_wg")

@@ -81,6 +81,16 @@ class Paths:
         return self.state_dir / PYCACHE
 
     @property
+    def watcher_lock(self) -> Path:
+        """Held by the resident watcher for its whole life (its pid inside): one per router."""
+        return self.state_dir / "watcher.lock"
+
+    @property
+    def watcher_status(self) -> Path:
+        """The watcher's own account for `show`: since when it runs, its last verdicts."""
+        return self.state_dir / "watcher.json"
+
+    @property
     def syslog_socket(self) -> Path:
         return self._under_root("/dev/log")
 

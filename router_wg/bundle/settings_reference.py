@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from router_wg.bundle import toml
 from router_wg.bundle.settings_schema import TABLES, WATCHDOG, Table
-from router_wg.bundle.site import WATCHDOG_LIMITS
+from router_wg.bundle.site import WATCHDOG_LIMITS, WATCHDOG_MODES
 from router_wg.options import KIND_NAMES, Option
 
 HEADING = "## wg.conf: reference"
@@ -42,9 +42,11 @@ def _table(table: Table) -> str:
 
 def _type(table: Table, option: Option) -> str:
     kind = KIND_NAMES[option.kind]
-    if table is WATCHDOG:
+    if table is WATCHDOG and option.name in WATCHDOG_LIMITS:
         limit = WATCHDOG_LIMITS[option.name]
         return f"{kind}, {limit.low:g} to {limit.high:g} {limit.unit}"
+    if table is WATCHDOG:  # the mode
+        return f'{kind}, `"{WATCHDOG_MODES[0]}"` or `"{WATCHDOG_MODES[1]}"`'
     return f"{kind}, e.g. `{option.example}`"
 
 

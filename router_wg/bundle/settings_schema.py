@@ -12,7 +12,14 @@ from __future__ import annotations
 from functools import partial
 
 from router_wg import fields
-from router_wg.bundle.site import RECOPY, WATCHDOG_LIMITS, Watchdog, check_watchdog_value
+from router_wg.bundle.site import (
+    MODE_HELP,
+    RECOPY,
+    WATCHDOG_LIMITS,
+    Watchdog,
+    check_mode,
+    check_watchdog_value,
+)
 from router_wg.options import Option
 
 HEX_DIGITS = frozenset("0123456789abcdef")
@@ -156,7 +163,10 @@ WATCHDOG = Table(
     "watchdog",
     "the watchdog's thresholds, from mesh.toml's [watchdog] and the site's [site.watchdog]; "
     "a field left out (or the whole table) gets its default",
-    options=tuple(_watchdog_option(name) for name in WATCHDOG_LIMITS),
+    options=(
+        Option("mode", str, MODE_HELP, '"resident"', check_mode, Watchdog().mode),
+        *(_watchdog_option(name) for name in WATCHDOG_LIMITS),
+    ),
 )
 
 PEER = Table(

@@ -16,11 +16,24 @@ RECOPY = "copy the site's bundle folder from makeconf's output again"  # the fix
 
 @dataclass(frozen=True)
 class Watchdog:
+    mode: str = "resident"
+    probe_interval: float = 0.5
+    lost_probes: int = 15
+    answered_probes: int = 4
+    hold_down: int = 120
     fall: int = 3
     rise: int = 2
     probe_timeout: float = 2.0
-    hold_down: int = 120
     loop_interval: int = 3
+
+
+# "resident": a watcher process judges every peer continuously (router_wg.watchdog.watcher);
+# "cron": the one-minute cron tick alone, for routers that must keep no resident process.
+WATCHDOG_MODES = ("resident", "cron")
+MODE_HELP = (
+    "resident: a watcher process judges every peer continuously, failover in about 2 s; "
+    "cron: the one-minute cron tick alone, no resident process, failover in minutes"
+)
 
 
 class Limit(NamedTuple):  # not a dataclass: cheaper to define on the hot path (see Option)
@@ -33,13 +46,20 @@ class Limit(NamedTuple):  # not a dataclass: cheaper to define on the hot path (
 # What the watchdog accepts, in wg.conf and in mesh.toml alike: both declare their [watchdog]
 # fields from these (router_wg.bundle.settings_schema), so makeconf never writes a wg.conf
 # that `check` would refuse. A cron tick must end well inside its minute: probe_timeout <= 10 s.
+# The watcher's probe_interval: 0.1 s at the fastest (lost probes then go out 20 times as
+# often), at most 10 s; lost_probes at least 3, or a lossy link flaps.
 WATCHDOG_LIMITS = {
-    "fall": Limit(
-        1, 20, "failed ticks", "failed ticks in a row before a peer's LANs move to the fallback"
+    "probe_interval": Limit(
+        0.1,
+        10,
+        "seconds",
+        "resident: seconds between probes of a peer that answers (20 a second once one is lost)",
     ),
-    "rise": Limit(1, 20, "good ticks", "good ticks in a row before they come back to WireGuard"),
-    "probe_timeout": Limit(
-        0.5, 10, "seconds", "seconds to wait for probe answers, all peers at once"
+    "lost_probes": Limit(
+        3, 100, "probes", "resident: probes lost in a row before a peer's LANs move to the fallback"
+    ),
+    "answered_probes": Limit(
+        1, 100, "probes", "resident: probes answered in a row before they come back to WireGuard"
     ),
     "hold_down": Limit(
         0,
@@ -47,8 +67,26 @@ WATCHDOG_LIMITS = {
         "seconds, 0 for none",
         "seconds; least time between two route changes of one peer",
     ),
+    "fall": Limit(
+        1,
+        20,
+        "failed ticks",
+        "cron: failed ticks in a row before a peer's LANs move to the fallback",
+    ),
+    "rise": Limit(
+        1, 20, "good ticks", "cron: good ticks in a row before they come back to WireGuard"
+    ),
+    "probe_timeout": Limit(
+        0.5, 10, "seconds", "cron: seconds a tick waits for probe answers, all peers at once"
+    ),
     "loop_interval": Limit(1, 60, "seconds", "seconds between ticks of `router-wg check --loop`"),
 }
+
+
+def check_mode(value: str) -> str:
+    if value not in WATCHDOG_MODES:
+        raise ValueError(f'{value!r} is not a mode; use "resident" (the default) or "cron"')
+    return value
 
 
 def check_watchdog_value(name: str, value: float) -> float:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from router_wg.bundle import toml
-from router_wg.bundle.site import WATCHDOG_LIMITS
+from router_wg.bundle.site import WATCHDOG_LIMITS, WATCHDOG_MODES
 from router_wg.errors import EXIT_USAGE, ConfigError
 from router_wg.makeconf.write import OutputFolder
 from router_wg.model.schema import MESH_OPTIONS, SITE_OPTIONS, WATCHDOG_OPTIONS
@@ -26,6 +26,8 @@ def _fields_help() -> str:
 
     def watchdog_lines():
         def limits(name):  # the limits `check` applies to wg.conf, the same for mesh.toml
+            if name not in WATCHDOG_LIMITS:
+                return " or ".join(WATCHDOG_MODES)
             limit = WATCHDOG_LIMITS[name]
             return f"{limit.low} to {limit.high}"
 

@@ -21,6 +21,9 @@ from router_wg.paths import Paths
 
 CRON_SCHEDULE = "* * * * *"
 WRAPPER_ENV = "ROUTER_WG_WRAPPER"  # set by files/jffs/router-wg/router-wg.sh
+# Set (by OpenWrt's /usr/bin/router-wg) to the init script whose service manager (procd)
+# supervises the watcher: then router-wg neither starts nor ends it itself.
+WATCHER_SERVICE_ENV = "ROUTER_WG_WATCHER_SERVICE"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class Inputs:
     resolved: Mapping[str, Sequence[str]]
     cron_line: str  # the crontab line (schedule + command), without the id
     firewall: str  # firewall.IPTABLES or firewall.FW4
+    # how to start the watcher detached; None where a service manager supervises it
+    watcher_argv: tuple[str, ...] | None = None
 
     @cached_property
     def resolved_device(self) -> WgDevice | None:
@@ -59,12 +64,34 @@ def inputs_for(
         resolved=resolved,
         cron_line=watchdog_cron_line(paths, conf_dir),
         firewall=firewall.kind(),
+        watcher_argv=None if watcher_service() else watcher_argv(paths, conf_dir),
     )
 
 
 def stop_inputs(site: Site) -> Inputs:
-    """What stop knows: the site (for names) and the firewall; nothing is wanted."""
-    return Inputs(site, None, frozenset(), {}, "", firewall.kind())
+    """What stop knows: the site (for names), the firewall, who supervises the watcher;
+    nothing is wanted."""
+    return Inputs(
+        site, None, frozenset(), {}, "", firewall.kind(), None if watcher_service() else ()
+    )
+
+
+def watcher_service() -> str | None:
+    return os.environ.get(WATCHER_SERVICE_ENV) or None
+
+
+def _router_wg(paths: Paths) -> list[str]:
+    """This Python running router-wg, re-rooted as this run is."""
+    argv = [sys.executable, "-m", "router_wg"]
+    if paths.root != Path("/"):
+        argv += ["--root", str(paths.root.absolute())]
+    return argv
+
+
+def watcher_argv(paths: Paths, conf_dir: Path) -> tuple[str, ...]:
+    """The detached watcher's command line; it inherits this run's environment (the
+    wrapper's PYTHONPATH on a /jffs install)."""
+    return (*_router_wg(paths), "watch", "--conf-dir", str(conf_dir.absolute()))
 
 
 def resolve_for(device: WgDevice) -> dict[str, list[str]]:
@@ -84,8 +111,5 @@ def watchdog_cron_line(paths: Paths, conf_dir: Path) -> str:
             else f"ROUTER_WG_ROOT={shlex.quote(str(paths.root.absolute()))} "
         )
         return f"{CRON_SCHEDULE} {prefix}{shlex.quote(wrapper)} check"
-    argv = [sys.executable, "-m", "router_wg"]
-    if paths.root != Path("/"):
-        argv += ["--root", str(paths.root.absolute())]
-    argv += ["check", "--conf-dir", str(conf_dir.absolute())]
+    argv = [*_router_wg(paths), "check", "--conf-dir", str(conf_dir.absolute())]
     return f"{CRON_SCHEDULE} {shlex.join(argv)}"

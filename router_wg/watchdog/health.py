@@ -32,17 +32,20 @@ class PeerHealth:
     changed_at: float | None = None  # monotonic time of the last route change
     hold_down: float | None = None  # current hold-down; None until the first change
 
-    def describe(self, thresholds: Thresholds, now: float | None = None) -> str:
-        """What `show` prints; `now` is the same monotonic clock as `changed_at`."""
+    def describe(self, thresholds: Thresholds, now: float | None = None, unit="ticks") -> str:
+        """What `show` prints; `now` is the same monotonic clock as `changed_at`; `unit` is
+        what the thresholds count: the cron tick's "ticks", the watcher's "probes"."""
         if self.withdrawn:
             since = (
-                "since before this boot's first tick"
+                "since before this boot's first verdict"
                 if self.changed_at is None or now is None
                 else f"since {max(0.0, now - self.changed_at):.0f} s ago"
             )
-            return f"withdrawn {since}, {self.streak} of {thresholds.rise} good ticks to restore"
+            good = "good ticks" if unit == "ticks" else "answered probes"
+            return f"withdrawn {since}, {self.streak} of {thresholds.rise} {good} to restore"
         if self.streak:
-            return f"failing, {self.streak} of {thresholds.fall} failed ticks to withdraw"
+            bad = "failed ticks" if unit == "ticks" else "lost probes"
+            return f"failing, {self.streak} of {thresholds.fall} {bad} to withdraw"
         return "healthy"
 
 

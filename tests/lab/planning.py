@@ -14,12 +14,13 @@ from router_wg.bundle.site import Peer, Site
 from router_wg.bundle.wireguard import WgDevice, WgPeer
 from router_wg.converge import planner
 from router_wg.converge.inputs import Inputs
-from router_wg.converge.resources import fallback, iptables, link, routes, rp_filter
+from router_wg.converge.resources import fallback, iptables, link, routes, rp_filter, watcher
 from router_wg.converge.resources.iptables.rules import FAMILIES, TableState
 
 PRIVATE, PSK = "P" * 43 + "=", "S" * 43 + "="
 KEYS = {"beta": "B" * 43 + "=", "gamma": "C" * 43 + "=", "delta": "D" * 43 + "="}
 CRON_LINE = "* * * * * router-wg check"
+WATCHER_ARGV = ("router-wg", "watch", "--conf-dir", "/jffs/router-wg")
 INDEX = 7  # the ifindex of our wg0 in these states
 net, addr = ipaddress.ip_network, ipaddress.ip_address
 
@@ -90,6 +91,7 @@ def inputs(s: Site | None = None, *, withdrawn=frozenset(), resolved=None, fw=fi
         RESOLVED if resolved is None else resolved,
         CRON_LINE,
         fw,
+        WATCHER_ARGV,
     )
 
 
@@ -135,6 +137,7 @@ def converged(w: dict, *, chains=None) -> dict:
         "fw4": None,
         "rp_filter": rp_filter.Observed("wg0", dict(w["rp_filter"].values)),
         "cron": (w["cron"],),
+        "watcher": watcher.Observed(running=True, pid=4242, ours=True),
     }
 
 
@@ -148,6 +151,7 @@ def bare() -> dict:
         "fw4": None,
         "rp_filter": rp_filter.Observed("wg0", {"tinc": 0}),
         "cron": (),
+        "watcher": watcher.Observed(running=False, pid=None, ours=True),
     }
 
 

@@ -286,7 +286,7 @@ CASES = {
     "watchdog unknown field": (
         GOOD + "\n[watchdog]\nfails = 3\n",
         "[watchdog], field fails",
-        "known fields: fall, hold_down, loop_interval, probe_timeout, rise",
+        "known fields: answered_probes, fall, hold_down, loop_interval, lost_probes, mode",
     ),
     "watchdog not a table": ("watchdog = 3\n" + GOOD, "top level, field watchdog", "[watchdog]"),
     "site watchdog fall zero": (

@@ -10,6 +10,7 @@ from lab.planning import (
     KEYS,
     PRIVATE,
     PSK,
+    WATCHER_ARGV,
     bare,
     converged,
     inputs,
@@ -19,6 +20,7 @@ from lab.planning import (
     with_link,
 )
 
+from router_wg.bundle.site import Watchdog
 from router_wg.converge.planner import plan_start, plan_stop
 from router_wg.converge.resources.cron import AddCron
 from router_wg.converge.resources.fallback import METRIC, AddUnreachable, RemoveUnreachable
@@ -27,6 +29,7 @@ from router_wg.converge.resources.link import ForeignInterfaceError
 from router_wg.converge.resources.link.actions import DeleteInterface, MarkInterface
 from router_wg.converge.resources.routes import AddRoute, RemoveRoute
 from router_wg.converge.resources.rp_filter import RestoreRpFilter, SetRpFilter
+from router_wg.converge.resources.watcher import StartWatcher, StopWatcher
 
 KEY_B = KEYS["beta"]
 
@@ -60,6 +63,7 @@ def test_cold_start_creates_everything_in_order():
         "SetRpFilter",
         "SetRpFilter",
         "AddCron",
+        "StartWatcher",
     ]
     assert {x.destination for x in plan if isinstance(x, AddRoute)} == {
         "10.0.2.0/24",
@@ -221,6 +225,7 @@ def test_cron_entry_replaced_when_the_command_changed():
 
 def test_stop_removes_everything_ours_in_reverse():
     assert kinds(plan_stop(converged(wanted()))) == [
+        "StopWatcher",
         "RemoveCron",
         *["RemoveJump", "RemoveJump", "DeleteChain", "DeleteChain"],  # filter
         *["RemoveJump", "DeleteChain"],  # mangle
@@ -286,3 +291,15 @@ def test_the_fallback_network_gets_an_unreachable_route_behind_tinc_s():
     without = wanted(inputs(site(fallback_network=None)))
     assert without["fallback"].networks == frozenset()
     assert plan_start(without, converged(w)) == [RemoveUnreachable("10.0.0.0/16", METRIC)]
+
+
+def test_the_watcher_runs_in_resident_mode_only_and_never_one_a_service_manager_owns():
+    w = wanted()
+    assert plan_start(w, bare())[-1] == StartWatcher(WATCHER_ARGV)
+    cron_mode = wanted(inputs(site(watchdog=Watchdog(mode="cron"))))
+    assert plan_start(cron_mode, converged(w)) == [StopWatcher(4242)]  # switched to cron
+    procd = replace(inputs(), watcher_argv=None)  # OpenWrt's procd supervises it
+    observed = converged(w)
+    observed["watcher"] = replace(observed["watcher"], running=False, ours=False)
+    assert plan_start(wanted(procd), observed) == []
+    assert StopWatcher(None) not in plan_stop(observed)

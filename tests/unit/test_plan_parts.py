@@ -7,11 +7,11 @@ import pytest
 
 from router_wg.backends.wireguard import parse_dump
 from router_wg.bundle.wireguard import parse_config, render_config
-from router_wg.commands.show import handshake_age
 from router_wg.converge.resources.iptables import actions as a
 from router_wg.converge.resources.iptables.actions import inverse, transaction
 from router_wg.converge.resources.iptables.rules import desired_chains, parse_save
 from router_wg.errors import ConfigError
+from router_wg.watchdog.report import handshake_age
 
 PRIVATE, PUB, PSK = "P" * 43 + "=", "B" * 43 + "=", "S" * 43 + "="
 CONF = f"""# written by makeconf

@@ -68,10 +68,14 @@ def test_without_the_table_wg_conf_gets_the_watchdog_defaults(tmp_path) -> None:
     mesh = complete(mesh_text())
     text = render_bundle(mesh, mesh.site("alpha.example.net"))["wg.conf"]
     assert tomllib.loads(text)["watchdog"] == {
+        "mode": "resident",
+        "probe_interval": 0.5,
+        "lost_probes": 15,
+        "answered_probes": 4,
+        "hold_down": 120,
         "fall": 3,
         "rise": 2,
         "probe_timeout": 2.0,
-        "hold_down": 120,
         "loop_interval": 3,
     }
     assert loaded(mesh, "alpha.example.net", tmp_path).watchdog == Watchdog()
