@@ -9,32 +9,21 @@ import json
 import time
 from pathlib import Path
 
-from router_wg.cli import main as router_wg_main
+from lab.meshes import mesh_toml
 
-MESH = """\
-[mesh]
-interface = "wg0"
-listen_port = 51820
-tunnel_network = "192.168.100.0/24"
-keepalive = 25
-mtu = 1420
-"""
+from router_wg.cli import main as router_wg_main
 
 
 def write_bundles(
-    out: Path, sites: list[tuple[str, list[str], str | None]], mesh_extra: str = ""
+    out: Path, sites: list[tuple[str, list[str], str | None]], **mesh
 ) -> dict[str, Path]:
-    """sites: (fqdn, lans, endpoint host or None); `mesh_extra`: more [mesh] lines.
-    Re-running into the same `out` keeps every existing key, as makeconf promises.
-    Returns fqdn -> bundle folder."""
-    answers = [MESH, mesh_extra]
-    for fqdn, lans, endpoint in sites:
-        answers.append(f'\n[[site]]\nfqdn = "{fqdn}"\nlans = {json.dumps(lans)}\n')
-        if endpoint:
-            answers.append(f'endpoint = "{endpoint}"\n')
+    """sites: (fqdn, lans, endpoint host or None); `mesh`: [mesh] fields, and `watchdog`
+    (lab.meshes.mesh_toml). Re-running into the same `out` keeps every existing key, as
+    makeconf promises. Returns fqdn -> bundle folder."""
+    tables = [{"fqdn": fqdn, "lans": lans, "endpoint": endpoint} for fqdn, lans, endpoint in sites]
     out.mkdir(parents=True, exist_ok=True)
     answers_file = out.parent / f"{out.name}-answers.toml"
-    answers_file.write_text("".join(answers))
+    answers_file.write_text(mesh_toml(tables, **mesh))
     with contextlib.redirect_stdout(io.StringIO()):
         code = router_wg_main(["makeconf", "--answers", str(answers_file), "--out", str(out)])
     assert code == 0, f"makeconf failed with {code}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from lab import names
+from lab.meshes import FALLBACK_NETWORK
 from lab.underlay import Lab
 from scenarios.bundles import (
     crontab,
@@ -227,8 +228,8 @@ def test_stop_puts_back_the_fallback_interfaces_rp_filter(
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
     sites = [(r.fqdn, r.lans, r.fqdn) for r in (alpha, beta)]
-    fallback = 'fallback_network = "10.0.0.0/16"\nfallback_interface = "tinc"\n'
-    bundle = write_bundles(tmp_path / "bundles", sites, fallback)[alpha.fqdn]
+    fallback = {"fallback_network": FALLBACK_NETWORK, "fallback_interface": "tinc"}
+    bundle = write_bundles(tmp_path / "bundles", sites, **fallback)[alpha.fqdn]
     alpha.ip("tuntap", "add", "dev", "tinc", "mode", "tun")  # a tun device, as tincd makes
     alpha.sysctl({"net.ipv4.conf.tinc.rp_filter": 1})
 
