@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from lab import names
+from lab.firmware_rules import ACCEPT_ALL, firewall_restart
 from lab.meshes import FALLBACK_NETWORK
 from lab.underlay import Lab
 from scenarios.bundles import (
@@ -28,30 +29,6 @@ from scenarios.bundles import (
 )
 
 pytestmark = pytest.mark.root
-
-EMPTY_RULES = (  # a firewall with built-in chains only, everything accepted
-    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
-    "*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
-    "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
-)
-FIRMWARE_RULES = """\
-*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
--A INPUT -i lo -j ACCEPT
--A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
-COMMIT
-*mangle
-:PREROUTING ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-COMMIT
-*nat
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE
-COMMIT
-"""
 
 
 def three_routers(lab, out):
@@ -93,7 +70,7 @@ def running(shared_mesh, iptables_backend):
     """The shared mesh started and pinging, on the firmware's empty firewall: what a test
     before left (a stop, a flush, rules of the user's) is put back first."""
     for router in shared_mesh[0]:
-        router.run([f"{iptables_backend}-restore"], input=EMPTY_RULES)
+        firewall_restart(router, iptables_backend, ACCEPT_ALL)
     return started(shared_mesh)
 
 
@@ -157,7 +134,7 @@ def test_firewall_flush_then_start_restores_exactly_our_rules(running, iptables_
     converged_rules = iptables_rules(alpha, iptables_backend)
     index, shook = ifindex(alpha), handshakes(alpha)
     # the firmware restarts its firewall: its own ruleset, none of our chains
-    alpha.run([f"{iptables_backend}-restore"], input=FIRMWARE_RULES)
+    firewall_restart(alpha, iptables_backend)
     assert not [r for r in iptables_rules(alpha, iptables_backend) if "RWG_" in r]
     assert not alpha.lan_host.ping(beta.lan_host_address, count=1)  # policy DROP bites
 
