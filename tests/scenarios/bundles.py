@@ -47,6 +47,44 @@ def iptables_rules(router, iptables: str) -> list[str]:
     ]
 
 
+def ours(rules: list[str]) -> list[str]:
+    """router-wg's lines of an iptables-save: its RWG_* chains, their rules and jumps."""
+    return [r for r in rules if "RWG_" in r]
+
+
+def link_details(router, ifname="wg0") -> dict:
+    """`ip -d address show` of one link: flags, mtu, ifalias (the mark of ours), addresses."""
+    return json.loads(router.run(["ip", "-j", "-d", "address", "show", ifname]).stdout)[0]
+
+
+def addresses(router, ifname="wg0") -> list[str]:
+    return [f"{a['local']}/{a['prefixlen']}" for a in link_details(router, ifname)["addr_info"]]
+
+
+def mesh_view(router, iptables: str) -> tuple:
+    """What an admin checks of a router's mesh: the interface (mark, mtu, up, addresses),
+    its WireGuard peers, our routes, rules (a duplicate shows as one more line) and cron."""
+    link = link_details(router)
+    return (
+        link.get("ifalias"),
+        link["mtu"],
+        "UP" in link["flags"],
+        addresses(router),
+        wg_config_view(router),
+        sorted(our_routes(router)),
+        sorted(ours(iptables_rules(router, iptables))),
+        crontab(router),
+    )
+
+
+def assert_nothing_ours(router, iptables: str) -> None:
+    assert "wg0" not in links(router)
+    assert ours(iptables_rules(router, iptables)) == []
+    assert our_routes(router) == []
+    assert "router-wg" not in crontab(router)
+    assert not list(router.socket_dir.glob("wg0*"))  # no wireguard-go left
+
+
 def routes(router) -> list[dict]:
     return json.loads(router.run(["ip", "-j", "route", "show", "table", "all"]).stdout)
 
