@@ -14,30 +14,27 @@ import tempfile
 import time
 from pathlib import Path
 
-from router_wg.makeconf import build as steps
-from router_wg.makeconf.write import OutputFolder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the lab's meshes
+
+from lab.meshes import mesh_toml, site  # noqa: E402
+
+from router_wg.makeconf import build as steps  # noqa: E402
+from router_wg.makeconf.write import OutputFolder  # noqa: E402
 
 TARGET_SECONDS = 2.0
 
 
 def answers(sites: int) -> str:
-    lines = [
-        "[mesh]",
-        'tunnel_network = "192.168.0.0/16"',
-        'fallback_network = "10.0.0.0/8"',
-        'fallback_interface = "tinc"',
-        "",
+    """A full mesh of `sites` sites, each dialled at its name, one /24 LAN each."""
+    tables = [
+        site(f"site{n:03d}", n, lans=[f"10.{n // 256}.{n % 256}.0/24"]) for n in range(1, sites + 1)
     ]
-    for index in range(1, sites + 1):
-        fqdn = f"site{index:03d}.example.net"
-        lines += [
-            "[[site]]",
-            f'fqdn = "{fqdn}"',
-            f'endpoint = "{fqdn}"',
-            f'lans = ["10.{index // 256}.{index % 256}.0/24"]',
-            "",
-        ]
-    return "\n".join(lines)
+    return mesh_toml(
+        tables,
+        tunnel_network="192.168.0.0/16",
+        fallback_network="10.0.0.0/8",
+        fallback_interface="tinc",
+    )
 
 
 def cli(answers_file: Path, out: Path) -> float:

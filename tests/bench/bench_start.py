@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the lab and helpers
 
 from lab import names  # noqa: E402
+from lab.firmware_rules import firewall_restart  # noqa: E402
 from lab.namespace import Namespace  # noqa: E402
 from scenarios.bundles import write_bundles  # noqa: E402
 
@@ -41,11 +42,6 @@ MEASURE = (
     "print(f'@@ {wall:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}',"
     " file=sys.stderr)\n"
     "sys.exit(done.returncode)\n"
-)
-FIRMWARE_RULES = (
-    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-    "-A INPUT -i lo -j ACCEPT\nCOMMIT\n*mangle\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
-    "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
 )
 
 
@@ -155,7 +151,7 @@ def bench(peers: int) -> dict[str, float | int | None]:
         for _ in range(REPEATS):
             keep("cold", router_wg(ns, root, bundle, "start"))
             keep("noop", router_wg(ns, root, bundle, "start"))
-            ns.run([f"{IPTABLES}-restore"], input=FIRMWARE_RULES)
+            firewall_restart(ns, IPTABLES)
             keep("flush", router_wg(ns, root, bundle, "start"))
             router_wg(ns, root, bundle, "stop")
         config = wg_quick_config(bundle, peers, work)
@@ -172,7 +168,7 @@ def bench(peers: int) -> dict[str, float | int | None]:
             ("noop", router_wg_argv(root, bundle, "start")),
         ):
             traced[name] = count_programs(ns, argv)
-        ns.run([f"{IPTABLES}-restore"], input=FIRMWARE_RULES)
+        firewall_restart(ns, IPTABLES)
         traced["flush"] = count_programs(ns, router_wg_argv(root, bundle, "start"))
         router_wg(ns, root, bundle, "stop")
         up_p = count_programs(ns, ["wg-quick", "up", str(config)])

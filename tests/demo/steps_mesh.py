@@ -11,46 +11,20 @@ from pathlib import Path
 
 import pytest
 from jffs_install import Installed
-from lab import Lab, names, wireguard
+from lab import Lab, meshes, names, wireguard
 
 from demo.checks import PING_COUNT, device_towards, handshakes, on_each, our_routes, ping_counted
 from demo.narrate import StepFailed, expect
 
 REPO = Path(__file__).resolve().parents[2]
-# The demo's answers: the shipped example (router_wg/examples/three-sites.toml) plus a short
-# watchdog hold-down, so failback takes about 20 s instead of 120 s. The lab is built from it.
-ANSWERS = """\
-# Three sites, one of them (gamma) behind NAT: nobody can dial it, it dials the others.
-[mesh]
-interface = "wg0"
-listen_port = 51820
-tunnel_network = "192.168.100.0/24"
-fallback_network = "10.0.0.0/16"
-fallback_interface = "tinc"
-keepalive = 25
-mtu = 1420
-
-# The demo's one change to the example: the watchdog keeps routes it moved for at least
-# hold_down seconds (default 120); 20 s keeps the demo short.
-[watchdog]
-hold_down = 20
-
-[[site]]
-fqdn = "alpha.example.net"
-endpoint = "alpha.example.net"
-lans = ["10.0.1.0/24"]
-
-[[site]]
-fqdn = "beta.example.net"
-endpoint = "beta.example.net"
-listen_port = 51821
-lans = ["10.0.2.0/24"]
-
-[[site]]
-fqdn = "gamma.example.net"
-lans = ["10.0.3.0/24"]
-nat = true
-"""
+# The demo's answers: the shipped example, plus a short watchdog hold-down so failback takes
+# about 20 s instead of 120 s. The lab is built from them.
+ANSWERS = (
+    meshes.EXAMPLE.read_text()
+    + "\n# The demo's one change to the example: the watchdog keeps routes it moved for at\n"
+    "# least hold_down seconds (default 120); 20 s keeps the demo short.\n"
+    "[watchdog]\nhold_down = 20\n"
+)
 BOOT_BOUND = 300.0  # s for every router's boot path to finish start (the guest is slow)
 
 

@@ -56,7 +56,8 @@ def test_stop_unloads_the_module_and_puts_back_rp_filter(tmp_path, tinc_device):
             ("solo.example.net", ["10.9.1.0/24"], None),
             ("peer.example.net", ["10.9.2.0/24"], "127.0.0.1"),
         ],
-        'fallback_network = "10.9.0.0/16"\nfallback_interface = "tinc"\n',
+        fallback_network="10.9.0.0/16",
+        fallback_interface="tinc",
     )
     router_wg(tmp_path, "start", "--conf-dir", str(bundles["solo.example.net"]))
     assert (MODULE / "initstate").read_text().strip() == "live"

@@ -1,7 +1,8 @@
 """The lab: emulated routers in network namespaces, for the host tier and the ARM guest.
 
-See /work/notes/LAB_API.md for the contract; tests get the pieces through the fixtures in
-`lab.plugin` (`namespace`, `lab`, `wireguard_impl`).
+Tests get the pieces through the fixtures in `lab.plugin` (`namespace`, `lab`,
+`wireguard_impl`), and the texts they share from `lab.meshes` (mesh files) and
+`lab.firmware_rules` (the firmware's iptables rules).
 """
 
 from lab.commands import CommandFailed

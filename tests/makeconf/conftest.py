@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab import meshes
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "router_wg" / "examples" / "three-sites.toml"
+EXAMPLE = meshes.EXAMPLE
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 

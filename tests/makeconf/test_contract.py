@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE, run_makeconf
+from lab.meshes import EXAMPLE_MESH, mesh_toml, site, three_sites
 
 from router_wg.bundle.settings import load_site
 
@@ -22,6 +23,13 @@ def mode(path: Path) -> int:
 
 def record(out: Path) -> dict:
     return tomllib.loads((out / "mesh.toml").read_text())
+
+
+def answers_like_the_example(tmp_path: Path, sites: list[dict], **mesh) -> Path:
+    """An answers file with the example's [mesh] settings (`mesh` changes some) and `sites`."""
+    path = tmp_path / "answers.toml"
+    path.write_text(mesh_toml(sites, **{**EXAMPLE_MESH, **mesh}))
+    return path
 
 
 def test_example_writes_the_record_and_one_loadable_bundle_per_site(tmp_path: Path) -> None:
@@ -46,9 +54,8 @@ def test_example_writes_the_record_and_one_loadable_bundle_per_site(tmp_path: Pa
 
 
 def test_invalid_file_writes_nothing_and_says_why_one_line_each(tmp_path: Path) -> None:
-    answers = tmp_path / "answers.toml"
-    text = EXAMPLE.read_text().replace("listen_port = 51820", "listen_port = 0")
-    answers.write_text(text.replace('lans = ["10.0.2.0/24"]', 'lans = ["0.0.0.0/0"]'))
+    sites = three_sites(beta={"lans": ["0.0.0.0/0"]})
+    answers = answers_like_the_example(tmp_path, sites, listen_port=0)
     out = tmp_path / "never"
     done = run_makeconf("--answers", answers, "--out", out)
     assert done.returncode == 3
@@ -97,11 +104,8 @@ def test_help_tells_the_truth() -> None:
 
 
 def test_unreachable_pair_is_left_out_with_a_warning(tmp_path: Path) -> None:
-    answers = tmp_path / "answers.toml"
-    answers.write_text(
-        EXAMPLE.read_text() + '\n[[site]]\nfqdn = "delta.example.net"\n'
-        'lans = ["10.0.4.0/24"]\nnat = true\n'
-    )
+    delta = site("delta", 4, endpoint=None, nat=True)
+    answers = answers_like_the_example(tmp_path, [*three_sites(), delta])
     done = run_makeconf("--answers", answers, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     (warning,) = [line for line in done.stderr.splitlines() if "warning" in line]
@@ -125,16 +129,7 @@ def test_rerun_and_grown_mesh_keep_every_key_and_address(tmp_path: Path) -> None
     before = keys_of(record(out))
     assert run_makeconf("--answers", EXAMPLE, "--out", out).returncode == 0
     assert (out / "mesh.toml").read_bytes() == first
-    grown = tmp_path / "grown.toml"
-    grown.write_text(
-        EXAMPLE.read_text().replace(
-            "[[site]]",
-            '[[site]]\nfqdn = "new.example.net"'
-            '\nendpoint = "new.example.net"\nlans = '
-            '["10.0.9.0/24"]\n\n[[site]]',
-            1,
-        )
-    )
+    grown = answers_like_the_example(tmp_path, [site("new", 9), *three_sites()])
     done = run_makeconf("--answers", grown, "--out", out)
     assert done.returncode == 0, done.stderr
     after = keys_of(record(out))
@@ -152,13 +147,8 @@ def test_answers_override_tunnel_address_and_removed_site_goes(tmp_path: Path) -
     private_before, _, psk_before = keys_of(record(out))
     (out / "gamma.example.net" / "notes.txt").write_text("mine")  # not ours: must stay
     (out / "stray.example.net").mkdir()  # not in the record: never touched
-    changed = tmp_path / "changed.toml"
-    text = EXAMPLE.read_text().split('[[site]]\nfqdn = "gamma')[0]
-    changed.write_text(
-        text.replace(
-            'lans = ["10.0.2.0/24"]', 'lans = ["10.0.2.0/24"]\ntunnel_address = "192.168.100.50"'
-        )
-    )
+    alpha, beta, _ = three_sites(beta={"tunnel_address": "192.168.100.50"})
+    changed = answers_like_the_example(tmp_path, [alpha, beta])
     done = run_makeconf("--answers", changed, "--out", out)
     assert done.returncode == 0, done.stderr
     private, address, psk = keys_of(record(out))
@@ -211,11 +201,8 @@ def test_new_interface_and_tunnel_network_replace_the_old_files(tmp_path: Path) 
     out = tmp_path / "out"
     assert run_makeconf("--answers", EXAMPLE, "--out", out).returncode == 0
     keys_before = keys_of(record(out))[0]
-    changed = tmp_path / "v6.toml"
-    changed.write_text(
-        EXAMPLE.read_text()
-        .replace('interface = "wg0"', 'interface = "wg1"')
-        .replace('"192.168.100.0/24"', '"fd00:100::/64"')
+    changed = answers_like_the_example(
+        tmp_path, three_sites(), interface="wg1", tunnel_network="fd00:100::/64"
     )
     done = run_makeconf("--answers", changed, "--out", out)
     assert done.returncode == 0, done.stderr

@@ -10,22 +10,11 @@ from __future__ import annotations
 import pytest
 from jffs_install import Installed
 from lab import names
+from lab.firmware_rules import firewall_restart
 from pkgtools import BARE_PYTHON, VERSION
 from scenarios.bundles import ifindex, iptables_rules, lab_bundles, links, start, wait_for
 
 pytestmark = pytest.mark.root
-
-# The firmware's own rules after a firewall restart: policy DROP, none of ours.
-FIRMWARE_RULES = """\
-*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
--A INPUT -i lo -j ACCEPT
--A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
-COMMIT
-"""
 
 
 def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
@@ -53,7 +42,7 @@ def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
 
     # the firmware restarts its firewall, then runs the hook line's command
     index = ifindex(alpha)
-    alpha.run([f"{iptables}-restore"], input=FIRMWARE_RULES)
+    firewall_restart(alpha, iptables)
     assert not alpha.lan_host.ping(beta.lan_host_address, count=1)
     done = installed.run("boot")
     assert done.returncode == 0, installed.logged()

@@ -9,32 +9,21 @@ import json
 import time
 from pathlib import Path
 
-from router_wg.cli import main as router_wg_main
+from lab.meshes import mesh_toml
 
-MESH = """\
-[mesh]
-interface = "wg0"
-listen_port = 51820
-tunnel_network = "192.168.100.0/24"
-keepalive = 25
-mtu = 1420
-"""
+from router_wg.cli import main as router_wg_main
 
 
 def write_bundles(
-    out: Path, sites: list[tuple[str, list[str], str | None]], mesh_extra: str = ""
+    out: Path, sites: list[tuple[str, list[str], str | None]], **mesh
 ) -> dict[str, Path]:
-    """sites: (fqdn, lans, endpoint host or None); `mesh_extra`: more [mesh] lines.
-    Re-running into the same `out` keeps every existing key, as makeconf promises.
-    Returns fqdn -> bundle folder."""
-    answers = [MESH, mesh_extra]
-    for fqdn, lans, endpoint in sites:
-        answers.append(f'\n[[site]]\nfqdn = "{fqdn}"\nlans = {json.dumps(lans)}\n')
-        if endpoint:
-            answers.append(f'endpoint = "{endpoint}"\n')
+    """sites: (fqdn, lans, endpoint host or None); `mesh`: [mesh] fields, and `watchdog`
+    (lab.meshes.mesh_toml). Re-running into the same `out` keeps every existing key, as
+    makeconf promises. Returns fqdn -> bundle folder."""
+    tables = [{"fqdn": fqdn, "lans": lans, "endpoint": endpoint} for fqdn, lans, endpoint in sites]
     out.mkdir(parents=True, exist_ok=True)
     answers_file = out.parent / f"{out.name}-answers.toml"
-    answers_file.write_text("".join(answers))
+    answers_file.write_text(mesh_toml(tables, **mesh))
     with contextlib.redirect_stdout(io.StringIO()):
         code = router_wg_main(["makeconf", "--answers", str(answers_file), "--out", str(out)])
     assert code == 0, f"makeconf failed with {code}"
@@ -56,6 +45,44 @@ def iptables_rules(router, iptables: str) -> list[str]:
         for line in text.splitlines()
         if line and not line.startswith("#")
     ]
+
+
+def ours(rules: list[str]) -> list[str]:
+    """router-wg's lines of an iptables-save: its RWG_* chains, their rules and jumps."""
+    return [r for r in rules if "RWG_" in r]
+
+
+def link_details(router, ifname="wg0") -> dict:
+    """`ip -d address show` of one link: flags, mtu, ifalias (the mark of ours), addresses."""
+    return json.loads(router.run(["ip", "-j", "-d", "address", "show", ifname]).stdout)[0]
+
+
+def addresses(router, ifname="wg0") -> list[str]:
+    return [f"{a['local']}/{a['prefixlen']}" for a in link_details(router, ifname)["addr_info"]]
+
+
+def mesh_view(router, iptables: str) -> tuple:
+    """What an admin checks of a router's mesh: the interface (mark, mtu, up, addresses),
+    its WireGuard peers, our routes, rules (a duplicate shows as one more line) and cron."""
+    link = link_details(router)
+    return (
+        link.get("ifalias"),
+        link["mtu"],
+        "UP" in link["flags"],
+        addresses(router),
+        wg_config_view(router),
+        sorted(our_routes(router)),
+        sorted(ours(iptables_rules(router, iptables))),
+        crontab(router),
+    )
+
+
+def assert_nothing_ours(router, iptables: str) -> None:
+    assert "wg0" not in links(router)
+    assert ours(iptables_rules(router, iptables)) == []
+    assert our_routes(router) == []
+    assert "router-wg" not in crontab(router)
+    assert not list(router.socket_dir.glob("wg0*"))  # no wireguard-go left
 
 
 def routes(router) -> list[dict]:

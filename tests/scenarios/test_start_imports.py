@@ -9,14 +9,11 @@ from __future__ import annotations
 import sys
 
 import pytest
-from lab import names
+from lab.firmware_rules import ACCEPT_ALL, firewall_restart
 from scenarios.bundles import iptables_rules, write_bundles
 
 # Host only: which modules a command imports is the same Python logic anywhere.
 pytestmark = [pytest.mark.root, pytest.mark.host_only]
-FIRMWARE_RULES = (
-    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
-)
 APPLIER = "router_wg.converge.apply"
 
 
@@ -58,7 +55,7 @@ def test_only_a_start_that_changes_links_or_routes_imports_pyroute2(
     assert "beta.example.net" in output and "via wireguard" in output
     assert "pyroute2" not in shown
 
-    alpha.run([f"{names.iptables()}-restore"], input=FIRMWARE_RULES)
+    firewall_restart(alpha, iptables_backend, ACCEPT_ALL)
     assert iptables_rules(alpha, iptables_backend) != rules
     flushed, output = imported_packages(alpha, bundle, "start")
     assert "[+]" in output and iptables_rules(alpha, iptables_backend) == rules

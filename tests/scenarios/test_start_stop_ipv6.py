@@ -12,63 +12,32 @@ import os
 from pathlib import Path
 
 import pytest
-from scenarios.bundles import plan, start, wait_for, write_bundles
+from lab.firmware_rules import FRESHTOMATO_IPV6, firewall_restart
+from scenarios.bundles import iptables_rules, plan, start, wait_for, write_bundles
 
 pytestmark = pytest.mark.root
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "lab" / "firmware"
 PING6_PACKET_BYTES = 104  # 56 bytes of payload + ICMPv6 8 + IPv6 40, as a link counts it
-# What FreshTomato with IPv6 on sets after a firewall restart: policy DROP, ICMPv6 let in
-# (neighbour discovery needs it), none of our chains.
-FIRMWARE_RULES6 = """\
-*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
--A INPUT -i lo -j ACCEPT
--A INPUT -p ipv6-icmp -j ACCEPT
--A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
-COMMIT
-*mangle
-:PREROUTING ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-COMMIT
-"""
-FIRMWARE_RULES4 = """\
-*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
--A INPUT -i lo -j ACCEPT
--A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT
-COMMIT
-"""
 
 
 def ip6tables(iptables_backend: str) -> str:
     return iptables_backend.replace("iptables", "ip6tables")
 
 
-def saved(router, program: str) -> list[str]:
-    """`<program>-save` without comments and counters."""
-    text = router.run([f"{program}-save"]).stdout
-    return [
-        line.split(" [", 1)[0] if line.startswith(":") else line
-        for line in text.splitlines()
-        if line and not line.startswith("#")
-    ]
-
-
 def ours(rules: list[str]) -> list[str]:
     return [r for r in rules if "RWG_" in r]
 
 
-def firmware_restart(router, iptables_backend: str) -> None:
-    """The firmware's own rules in both families, none of ours (restore flushes tables)."""
-    router.run([f"{iptables_backend}-restore"], input=FIRMWARE_RULES4)
-    router.run([f"{ip6tables(iptables_backend)}-restore"], input=FIRMWARE_RULES6)
+def first_rules(saved: list[str]) -> dict[tuple[str, str], str]:
+    """(table, built-in chain) -> its first rule, in an iptables-save."""
+    first, table = {}, None
+    for line in saved:
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith("-A ") and not line.split()[1].startswith("RWG_"):
+            first.setdefault((table, line.split()[1]), line)
+    return first
 
 
 def bundles_for(out: Path, routers, *, ipv6: bool = True) -> dict[str, Path]:
@@ -84,7 +53,7 @@ def mesh(lab, wireguard_impl, tmp_path, iptables_backend):
         lab.add_router("beta.example.net", ["10.0.2.0/24", "fd00:2::/64"]),
     ]
     for router in routers:
-        firmware_restart(router, iptables_backend)
+        firewall_restart(router, iptables_backend, rules6=FRESHTOMATO_IPV6)
     return routers, bundles_for(tmp_path / "bundles", routers)
 
 
@@ -109,43 +78,37 @@ def test_ipv6_lans_ping_across_wireguard_through_policy_drop_and_a_second_start_
     assert after[0] - before[0] >= 10 * PING6_PACKET_BYTES  # echoes and replies over wg0
     assert after[1] - before[1] >= 10 * PING6_PACKET_BYTES
 
-    v6 = saved(alpha, ip6tables(iptables_backend))
-    assert sorted(ours(v6)) == sorted(
-        [
-            ":RWG_INPUT -",
-            ":RWG_FORWARD -",
-            ":RWG_MSS -",
-            "-A INPUT -j RWG_INPUT",
-            "-A FORWARD -j RWG_FORWARD",
-            "-A FORWARD -j RWG_MSS",
-            "-A RWG_INPUT -p udp -m udp --dport 51820 -j ACCEPT",
-            "-A RWG_INPUT -i wg0 -j ACCEPT",
-            "-A RWG_FORWARD -s fd00:1::/64 -o wg0 -j ACCEPT",
-            "-A RWG_FORWARD -d fd00:1::/64 -i wg0 -j ACCEPT",
-            "-A RWG_MSS -o wg0 -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
-            "-A RWG_MSS -i wg0 -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
-        ]
-    )
-    assert v6.index("-A FORWARD -j RWG_FORWARD") < v6.index(
-        "-A FORWARD -m state --state RELATED,ESTABLISHED -j ACCEPT"
-    )
-    assert not [r for r in saved(alpha, iptables_backend) if "fd00:" in r]
+    v6 = iptables_rules(alpha, ip6tables(iptables_backend))
+    # the README's IPv6 firewall: RWG_INPUT and RWG_FORWARD (filter), RWG_MSS (mangle), each
+    # jumped to first from its built-in chain, before the firmware's rules; no nat chain
+    assert first_rules(v6) == {
+        ("filter", "INPUT"): "-A INPUT -j RWG_INPUT",
+        ("filter", "FORWARD"): "-A FORWARD -j RWG_FORWARD",
+        ("mangle", "FORWARD"): "-A FORWARD -j RWG_MSS",
+    }
+    assert "-A RWG_INPUT -p udp -m udp --dport 51820 -j ACCEPT" in v6  # WireGuard's port
+    forwarded = [r for r in v6 if r.startswith("-A RWG_FORWARD ")]
+    assert forwarded and all("fd00:1::/64" in r and "wg0" in r for r in forwarded)
+    clamped = [r for r in v6 if r.startswith("-A RWG_MSS ") and "--clamp-mss-to-pmtu" in r]
+    assert any("-o wg0" in r for r in clamped) and any("-i wg0" in r for r in clamped)
+    assert "RWG_NAT" not in str(v6)
+    assert not [r for r in iptables_rules(alpha, iptables_backend) if "fd00:" in r]
 
-    v4 = saved(alpha, iptables_backend)
+    v4 = iptables_rules(alpha, iptables_backend)
     again = start(alpha, bundles[alpha.fqdn])
     assert again.stdout == ""  # nothing done, nothing announced
-    assert saved(alpha, ip6tables(iptables_backend)) == v6
-    assert saved(alpha, iptables_backend) == v4
+    assert iptables_rules(alpha, ip6tables(iptables_backend)) == v6
+    assert iptables_rules(alpha, iptables_backend) == v4
     assert plan(alpha, bundles[alpha.fqdn]) == plan(beta, bundles[beta.fqdn]) == ""
 
 
 @pytest.mark.host_only
 def test_flush_of_both_families_then_start_restores_exactly_ours(mesh, iptables_backend):
     alpha, beta, bundles = started(mesh)
-    converged4 = ours(saved(alpha, iptables_backend))
-    converged6 = ours(saved(alpha, ip6tables(iptables_backend)))
-    firmware_restart(alpha, iptables_backend)
-    assert not ours(saved(alpha, ip6tables(iptables_backend)))
+    converged4 = ours(iptables_rules(alpha, iptables_backend))
+    converged6 = ours(iptables_rules(alpha, ip6tables(iptables_backend)))
+    firewall_restart(alpha, iptables_backend, rules6=FRESHTOMATO_IPV6)
+    assert not ours(iptables_rules(alpha, ip6tables(iptables_backend)))
     assert not alpha.lan_host.ping(beta.lan_host_address6, count=1)  # policy DROP bites
 
     done = start(alpha, bundles[alpha.fqdn])
@@ -153,7 +116,7 @@ def test_flush_of_both_families_then_start_restores_exactly_ours(mesh, iptables_
     assert "[+] firewall ipv6 filter: create chain RWG_FORWARD (2 rules)" in done.stdout
     families = ((iptables_backend, converged4), (ip6tables(iptables_backend), converged6))
     for program, converged in families:
-        rules = ours(saved(alpha, program))
+        rules = ours(iptables_rules(alpha, program))
         assert len(rules) == len(set(rules))  # each rule, chain and jump exactly once
         assert sorted(rules) == sorted(converged)
     assert alpha.lan_host.ping(beta.lan_host_address6, count=3)
@@ -167,10 +130,10 @@ def test_stop_leaves_no_rwg_in_ip6tables_and_keeps_the_users_identical_rule(mesh
 
     alpha.router_wg("stop", "--conf-dir", bundles[alpha.fqdn])
 
-    rules = saved(alpha, program)
+    rules = iptables_rules(alpha, program)
     assert not ours(rules)
     assert "-A INPUT -i wg0 -j ACCEPT" in rules
-    assert not ours(saved(alpha, iptables_backend))
+    assert not ours(iptables_rules(alpha, iptables_backend))
 
 
 @pytest.mark.host_only
@@ -183,15 +146,15 @@ def test_an_ipv4_only_bundle_removes_the_ip6tables_chains_at_start_and_at_stop(
 
     done = start(alpha, v4_only[alpha.fqdn])  # the admin dropped IPv6 from the mesh
     assert "[+] firewall ipv6 filter: delete chain RWG_FORWARD" in done.stdout
-    assert not ours(saved(alpha, program))
-    assert "-A FORWARD -j RWG_FORWARD" in saved(alpha, iptables_backend)
+    assert not ours(iptables_rules(alpha, program))
+    assert "-A FORWARD -j RWG_FORWARD" in iptables_rules(alpha, iptables_backend)
     assert plan(alpha, v4_only[alpha.fqdn]) == ""
 
     # beta still runs the IPv6 bundle's start; stop reads the IPv4-only one: nothing stays
-    assert ours(saved(beta, program))
+    assert ours(iptables_rules(beta, program))
     beta.router_wg("stop", "--conf-dir", v4_only[beta.fqdn])
-    assert not ours(saved(beta, program))
-    assert not ours(saved(beta, iptables_backend))
+    assert not ours(iptables_rules(beta, program))
+    assert not ours(iptables_rules(beta, iptables_backend))
 
 
 @pytest.mark.host_only
@@ -206,7 +169,7 @@ def test_an_ip6tables_restore_without_w_gets_the_transaction_without_it(mesh, mo
     start(alpha, bundles[alpha.fqdn])
 
     assert [" -w " in f"{line} " for line in calls.read_text().splitlines()] == [True, False]
-    assert "-A FORWARD -j RWG_FORWARD" in saved(alpha, "ip6tables-legacy")
+    assert "-A FORWARD -j RWG_FORWARD" in iptables_rules(alpha, "ip6tables-legacy")
     assert plan(alpha, bundles[alpha.fqdn]) == ""
 
 
@@ -230,7 +193,7 @@ def test_without_ip6tables_an_ipv4_only_start_skips_it(lab, wireguard_impl, tmp_
     logged = done.stdout + done.stderr
     assert "[#] old-iptables-save" in logged
     assert "old-ip6tables" not in logged  # not run, not failed on, not warned about
-    assert "-A FORWARD -j RWG_FORWARD" in saved(alpha, "iptables-legacy")
+    assert "-A FORWARD -j RWG_FORWARD" in iptables_rules(alpha, "iptables-legacy")
     assert plan(alpha, bundles[alpha.fqdn]) == ""
 
 

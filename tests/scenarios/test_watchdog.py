@@ -24,6 +24,7 @@ import time
 
 import pytest
 from lab import HANDSHAKE_INITIATION_BYTES, PING_PACKET_BYTES, names
+from lab.firmware_rules import ACCEPT_ALL, firewall_restart
 from scenarios.bundles import plan, start, wait_for
 from scenarios.watchdog_lab import (
     FAST,
@@ -40,11 +41,6 @@ from scenarios.watchdog_lab import (
 pytestmark = pytest.mark.root
 HOST_ONLY = pytest.mark.host_only
 FALL, RISE, HOLD = FAST["fall"], FAST["rise"], FAST["hold_down"]
-PERMISSIVE_FIREWALL = (  # a firmware firewall restart: built-in chains only, ours gone
-    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
-    "*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"
-    "*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
-)
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +210,7 @@ def test_start_after_firewall_flush_keeps_a_withdrawn_peer_withdrawn(mesh):
     for _ in range(FALL):
         mesh.tick(alpha)
     assert routed_lans(alpha) == lans_of(gamma)
-    alpha.run([f"{names.iptables()}-restore"], input=PERMISSIVE_FIREWALL)
+    firewall_restart(alpha, names.iptables(), ACCEPT_ALL)
     done = start(alpha, bundle)
     assert done.stdout.strip(), "start re-installed the firewall"
     assert "route" not in done.stdout

@@ -7,7 +7,6 @@ them halfway rewrites that table in one router's wg.conf (`set_watchdog`).
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import time
@@ -16,27 +15,27 @@ from pathlib import Path
 
 import pytest
 from lab import names
+from lab.meshes import FALLBACK_NETWORK, fields_toml
 from lab.underlay import Lab
 from scenarios.bundles import our_routes, start, wait_for, write_bundles
 
-FALLBACK = "10.0.0.0/16"
+FALLBACK = FALLBACK_NETWORK
 # fall 2: a withdrawal still needs more than one failed tick (the hysteresis stays testable),
 # one tick less per withdrawal than the default 3 (each tick is a Python start in the guest).
 FAST = {"fall": 2, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
-MESH_EXTRA = f'fallback_network = "{FALLBACK}"\nfallback_interface = "tinc"\n'
 
 
 def write_mesh_bundles(out: Path, routers, watchdog: dict | None = None) -> dict[str, Path]:
     """makeconf (in this process) with endpoints = fqdns and tinc as the fallback."""
     sites = [(r.fqdn, r.lans, r.fqdn) for r in routers]
-    table = "".join(f"{k} = {json.dumps(v)}\n" for k, v in (watchdog or FAST).items())
-    return write_bundles(out, sites, f"{MESH_EXTRA}\n[watchdog]\n{table}")
+    fallback = {"fallback_network": FALLBACK, "fallback_interface": "tinc"}
+    return write_bundles(out, sites, watchdog=watchdog or FAST, **fallback)
 
 
 def set_watchdog(bundle: Path, settings: dict) -> None:
     """Replace the `[watchdog]` table of wg.conf (it ends where the first [[peer]] starts)."""
     path = bundle / "wg.conf"
-    table = "[watchdog]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in settings.items())
+    table = "[watchdog]\n" + fields_toml(settings)
     text = re.sub(r"\[watchdog\]\n(?:[^\[\n][^\n]*\n|\n)*", table + "\n", path.read_text())
     path.write_text(text)
 

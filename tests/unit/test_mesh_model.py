@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from lab.meshes import mesh_toml
+
 from router_wg.fields import endpoint_of
 from router_wg.makeconf.merge import merge
 from router_wg.model import Mesh, Settings, Site, load_mesh
@@ -64,28 +66,12 @@ def test_a_record_site_claimed_address_moves_with_a_note() -> None:
 
 
 def test_links_leave_out_only_pairs_that_nobody_can_dial() -> None:
-    mesh = merge(
-        load_mesh(
-            """
-        [mesh]
-        tunnel_network = "192.168.100.0/24"
-        keepalive = 9
-        [[site]]
-        fqdn = "hub.net"
-        endpoint = "hub.net"
-        lans = []
-        [[site]]
-        fqdn = "nat1.net"
-        nat = true
-        lans = []
-        [[site]]
-        fqdn = "quiet.net"
-        lans = []
-        """,
-            "m",
-        ),
-        None,
-    ).mesh
+    sites = [
+        {"fqdn": "hub.net", "endpoint": "hub.net", "lans": []},
+        {"fqdn": "nat1.net", "nat": True, "lans": []},
+        {"fqdn": "quiet.net", "lans": []},
+    ]
+    mesh = merge(load_mesh(mesh_toml(sites, keepalive=9), "m"), None).mesh
     links = {
         s.fqdn: [(ln.peer.fqdn, ln.endpoint, ln.keepalive) for ln in mesh.links_of(s)]
         for s in mesh.sites

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from lab.meshes import FALLBACK_NETWORK, mesh_toml, site
 
 from router_wg.bundle.settings import load_site
 from router_wg.bundle.site import Watchdog
@@ -16,36 +17,19 @@ from router_wg.model import Mesh, load_mesh
 
 # alpha: dialled by name; beta: dialled at an IPv6 literal on its own port;
 # gamma and delta: behind NAT, nobody can dial them, so gamma <-> delta has no link.
-MESH = """\
-[mesh]
-interface = "wgm"
-tunnel_network = "192.168.100.0/24"
-fallback_network = "10.0.0.0/16"
-fallback_interface = "tinc"
-keepalive = 17
-mtu = 1400
-
-[[site]]
-fqdn = "alpha.example.net"
-endpoint = "alpha.example.net"
-lans = ["10.0.1.0/24", "10.0.11.0/24"]
-
-[[site]]
-fqdn = "beta.example.net"
-endpoint = "2001:db8::2"
-listen_port = 51999
-lans = ["10.0.2.0/24"]
-
-[[site]]
-fqdn = "gamma.example.net"
-lans = ["10.0.3.0/24"]
-nat = true
-
-[[site]]
-fqdn = "delta.example.net"
-lans = []
-nat = true
-"""
+MESH = mesh_toml(
+    [
+        site("alpha", 1, lans=["10.0.1.0/24", "10.0.11.0/24"]),
+        site("beta", 2, endpoint="2001:db8::2", listen_port=51999),
+        site("gamma", 3, endpoint=None, nat=True),
+        site("delta", 4, endpoint=None, lans=[], nat=True),
+    ],
+    interface="wgm",
+    fallback_network=FALLBACK_NETWORK,
+    fallback_interface="tinc",
+    keepalive=17,
+    mtu=1400,
+)
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +118,8 @@ def test_no_secret_in_wg_conf(mesh: Mesh) -> None:
 
 
 def test_same_mesh_same_bytes(mesh: Mesh) -> None:
-    for site in mesh.sites:
-        assert render_bundle(mesh, site) == render_bundle(mesh, site)
+    for each in mesh.sites:
+        assert render_bundle(mesh, each) == render_bundle(mesh, each)
 
 
 def test_incomplete_mesh_is_refused() -> None:

@@ -8,6 +8,8 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
+from lab.meshes import mesh_toml, three_sites
+
 from router_wg.bundle.settings import load_site
 from router_wg.bundle.site import Watchdog
 from router_wg.makeconf.bundles import render_site
@@ -15,35 +17,17 @@ from router_wg.makeconf.merge import merge
 from router_wg.model import Mesh, load_mesh
 from router_wg.render.record import render_record
 
-SITES = """
-[[site]]
-fqdn = "alpha.example.net"
-endpoint = "alpha.example.net"
-lans = ["10.0.1.0/24"]
-
-[[site]]
-fqdn = "beta.example.net"
-endpoint = "beta.example.net"
-lans = ["10.0.2.0/24"]
-{beta_extra}
-[[site]]
-fqdn = "gamma.example.net"
-lans = ["10.0.3.0/24"]
-nat = true
-"""
+WATCHDOG = {"fall": 5, "probe_timeout": 1, "hold_down": 30}
+BETA_OWN = {"rise": 4, "loop_interval": 10, "probe_timeout": 2.5}
 
 
 def complete(text: str) -> Mesh:
     return merge(load_mesh(text, "mesh.toml"), None).mesh
 
 
-def mesh_text(watchdog: str = "", beta_extra: str = "") -> str:
-    head = '[mesh]\ntunnel_network = "192.168.100.0/24"\n' + watchdog
-    return head + SITES.format(beta_extra=beta_extra)
-
-
-WATCHDOG = "\n[watchdog]\nfall = 5\nprobe_timeout = 1\nhold_down = 30\n"
-BETA_OWN = "\n[site.watchdog]\nrise = 4\nloop_interval = 10\nprobe_timeout = 2.5\n"
+def mesh_text(watchdog: dict | None = None, beta_own: dict | None = None) -> str:
+    sites = three_sites(beta={"watchdog": beta_own})
+    return mesh_toml(sites, watchdog=watchdog)
 
 
 def loaded(mesh: Mesh, fqdn: str, tmp_path: Path):

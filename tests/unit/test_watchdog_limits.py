@@ -11,30 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lab.meshes import fields_toml, mesh_toml, site
 
 from router_wg.bundle.settings import load_site
 from router_wg.bundle.site import WATCHDOG_LIMITS
 from router_wg.errors import ConfigError
 from router_wg.model import load_mesh
 
-MESH = """\
-[mesh]
-tunnel_network = "192.168.100.0/24"
-
-[watchdog]
-{field}
-
-[[site]]
-fqdn = "alpha.example.net"
-endpoint = "alpha.example.net"
-lans = ["10.0.1.0/24"]
-
-[[site]]
-fqdn = "beta.example.net"
-lans = ["10.0.2.0/24"]
-"""
-
-SITE = """\
+SITES = [site("alpha", 1), site("beta", 2, endpoint=None)]
+WG_CONF = """\
 [site]
 fqdn = "alpha.example.net"
 interface = "wg0"
@@ -44,7 +29,6 @@ listen_port = 51820
 lans = ["10.0.1.0/24"]
 
 [watchdog]
-{field}
 """
 
 
@@ -59,16 +43,16 @@ CASES = [
 ]
 
 
-def mesh_accepts(field: str) -> bool:
+def mesh_accepts(watchdog: dict) -> bool:
     try:
-        load_mesh(MESH.format(field=field), "mesh.toml")
+        load_mesh(mesh_toml(SITES, watchdog=watchdog), "mesh.toml")
     except ConfigError:
         return False
     return True
 
 
-def site_accepts(field: str, tmp_path: Path) -> bool:
-    (tmp_path / "wg.conf").write_text(SITE.format(field=field))
+def site_accepts(watchdog: dict, tmp_path: Path) -> bool:
+    (tmp_path / "wg.conf").write_text(WG_CONF + fields_toml(watchdog))
     try:
         load_site(tmp_path)
     except ConfigError:
@@ -79,20 +63,21 @@ def site_accepts(field: str, tmp_path: Path) -> bool:
 @pytest.mark.parametrize(("name", "value"), CASES, ids=[f"{n}={v:g}" for n, v in CASES])
 def test_mesh_file_and_wg_conf_accept_the_same_values(name, value, tmp_path: Path) -> None:
     limit = WATCHDOG_LIMITS[name]
-    field = f"{name} = {value:g}"
+    watchdog = {name: value}
     # keep the probe wait within the loop interval, so only the limit under test counts
     if name == "loop_interval":
-        field += "\nprobe_timeout = 0.5"
+        watchdog["probe_timeout"] = 0.5
     if name == "probe_timeout":
-        field += "\nloop_interval = 60"
+        watchdog["loop_interval"] = 60
     inside = limit.low <= value <= limit.high
-    assert mesh_accepts(field) is inside
-    assert site_accepts(field, tmp_path) is inside
+    assert mesh_accepts(watchdog) is inside
+    assert site_accepts(watchdog, tmp_path) is inside
 
 
 def test_probe_longer_than_the_interval_is_refused_by_both(tmp_path: Path) -> None:
-    field = "probe_timeout = 4\nloop_interval = 3"
-    assert not mesh_accepts(field)
-    assert not site_accepts(field, tmp_path)
-    assert mesh_accepts("probe_timeout = 3\nloop_interval = 3")
-    assert site_accepts("probe_timeout = 3\nloop_interval = 3", tmp_path)
+    longer = {"probe_timeout": 4, "loop_interval": 3}
+    equal = {"probe_timeout": 3, "loop_interval": 3}
+    assert not mesh_accepts(longer)
+    assert not site_accepts(longer, tmp_path)
+    assert mesh_accepts(equal)
+    assert site_accepts(equal, tmp_path)
