@@ -57,7 +57,14 @@ MEASURE = (
     "print(f'@@ {wall:.4f} {u.ru_utime + u.ru_stime:.4f} {u.ru_maxrss}', file=sys.stderr)\n"
     "sys.exit(done.returncode)\n"
 )
-BENCH_WATCHDOG = {"fall": 3, "rise": 2, "probe_timeout": 2.0, "hold_down": 2, "loop_interval": 5}
+BENCH_WATCHDOG = {
+    "mode": "cron",  # the tick judges (bench_watcher.py measures the resident watcher)
+    "fall": 3,
+    "rise": 2,
+    "probe_timeout": 2.0,
+    "hold_down": 2,
+    "loop_interval": 5,
+}
 
 
 def measure(ns: Namespace, argv: list) -> tuple[float, float, int]:
@@ -78,7 +85,7 @@ def tick_cost(peers: int) -> dict:
         (f"p{i}.example.net", [f"10.{201 + i // 250}.{i % 250}.0/24"], f"198.18.0.{i + 2}")
         for i in range(peers)
     ]
-    bundle = write_bundles(work / "bundles", sites)["self.example.net"]
+    bundle = write_bundles(work / "bundles", sites, watchdog={"mode": "cron"})["self.example.net"]
     root = work / "root"
     ns = Namespace("bench")
     try:

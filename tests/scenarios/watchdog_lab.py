@@ -20,9 +20,18 @@ from lab.underlay import Lab
 from scenarios.bundles import our_routes, start, wait_for, write_bundles
 
 FALLBACK = FALLBACK_NETWORK
-# fall 2: a withdrawal still needs more than one failed tick (the hysteresis stays testable),
-# one tick less per withdrawal than the default 3 (each tick is a Python start in the guest).
-FAST = {"fall": 2, "rise": 2, "probe_timeout": 1.0, "hold_down": 2, "loop_interval": 1}
+# The cron tick judges (mode "cron": no resident watcher; tests/scenarios/watcher_lab.py has
+# the watcher's mesh). fall 2: a withdrawal still needs more than one failed tick (the
+# hysteresis stays testable), one tick less than the default 3 (each tick is a Python start
+# in the guest).
+FAST = {
+    "mode": "cron",
+    "fall": 2,
+    "rise": 2,
+    "probe_timeout": 1.0,
+    "hold_down": 2,
+    "loop_interval": 1,
+}
 
 
 def write_mesh_bundles(out: Path, routers, watchdog: dict | None = None) -> dict[str, Path]:
