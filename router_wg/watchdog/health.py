@@ -1,11 +1,14 @@
 """Per-peer health with hysteresis and a growing hold-down. Pure: plain data in and out.
 
-A peer's LAN routes are withdrawn after `fall` consecutive failed ticks and restored after
-`rise` consecutive good ticks. A peer whose routes changed less than `hold_down` seconds
-ago keeps them as they are, whatever the probes say; each change that comes within two
-hold-downs of the previous one doubles the hold-down (up to `MAX_HOLD_DOWN_FACTOR` times the
-base), and a peer that stays put for that long gets the base value back. So a flapping link
-causes at most one route change per hold-down period, and fewer and fewer while it flaps.
+A peer's LAN routes are withdrawn after `fall` consecutive failed probes (or ticks) and
+restored after `rise` consecutive good ones. Withdrawing is never held back: keeping routes
+on a dead link loses traffic, while the fallback loses none. Restoring is: not sooner than
+`hold_down` seconds after the withdrawal. A withdrawal that comes within two hold-downs of
+the previous change doubles the hold-down (up to `MAX_HOLD_DOWN_FACTOR` times the base); a
+peer that stays put that long gets the base value back. So a flapping link comes back to
+WireGuard at most once per hold-down, and less and less often while it flaps. A peer that
+never answered since the state began (a router still booting, say) has nothing to flap
+from: it comes back as soon as it answers `rise` times.
 
 Time is a monotonic clock (seconds since boot), never the wall clock: a router that boots
 at 1970 and steps to today when NTP answers must not look like it has been dead for decades.
@@ -31,6 +34,7 @@ class PeerHealth:
     streak: int = 0  # ticks in a row that disagree with the current state
     changed_at: float | None = None  # monotonic time of the last route change
     hold_down: float | None = None  # current hold-down; None until the first change
+    answered: bool = False  # it answered at least once since the state began
 
     def describe(self, thresholds: Thresholds, now: float | None = None, unit="ticks") -> str:
         """What `show` prints; `now` is the same monotonic clock as `changed_at`; `unit` is
@@ -63,20 +67,29 @@ def step(
     health: PeerHealth, probe_ok: bool, now: float, thresholds: Thresholds
 ) -> tuple[PeerHealth, bool]:
     """One tick for one peer: its new health, and whether its routes change now."""
+    if probe_ok and not health.answered:
+        health = replace(health, answered=True)
     agrees = probe_ok != health.withdrawn  # a good probe agrees with routes in place
     if agrees:
         return replace(health, streak=0), False
     streak = health.streak + 1
     needed = thresholds.rise if health.withdrawn else thresholds.fall
-    held = health.changed_at is not None and now - health.changed_at < _hold(health, thresholds)
+    held = (
+        health.withdrawn
+        and health.changed_at is not None
+        and now - health.changed_at < _hold(health, thresholds)
+    )
     if streak < needed or held:
         return replace(health, streak=min(streak, needed)), False
+    withdrawing = not health.withdrawn
     return (
         PeerHealth(
-            withdrawn=not health.withdrawn,
+            withdrawn=withdrawing,
             streak=0,
             changed_at=now,
-            hold_down=_next_hold(health, now, thresholds),
+            # a peer that never answered has no flap to damp: back as soon as it answers
+            hold_down=_next_hold(health, now, thresholds) if health.answered else 0.0,
+            answered=health.answered,
         ),
         True,
     )
@@ -88,7 +101,7 @@ def _hold(health: PeerHealth, thresholds: Thresholds) -> float:
 
 def _next_hold(health: PeerHealth, now: float, thresholds: Thresholds) -> float:
     """Double the hold-down while the peer keeps flapping; back to base once it was stable."""
-    if health.changed_at is None:
+    if health.changed_at is None or not health.hold_down:
         return thresholds.hold_down
     current = _hold(health, thresholds)
     if now - health.changed_at < 2 * current:

@@ -49,6 +49,7 @@ def _peer(fields: dict) -> PeerHealth:
         streak=int(fields["streak"]),
         changed_at=None if fields["changed_at"] is None else float(fields["changed_at"]),
         hold_down=None if fields["hold_down"] is None else float(fields["hold_down"]),
+        answered=bool(fields.get("answered", True)),  # a state from before: it had answered
     )
     if health.streak < 0:
         raise ValueError(f"negative streak {health.streak}")

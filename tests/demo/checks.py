@@ -9,12 +9,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from lab import PING_PACKET_BYTES
-
 PROTO = "0x57"  # the routing protocol number router-wg marks its routes with (README)
-# Echoes per proof: enough bytes (10 x 84) that WireGuard's own handshake retries on a cut
-# link (148 B every 5 s, which the kernel module counts on wg0) cannot pass for them.
+# Echoes per proof, and their size: 10 x 1028 B, so that neither WireGuard's handshake
+# retries on a cut link (148 B every 5 s) nor the watchers' probes through wg0 (28 B each,
+# a few a second) can pass for them in the interface counters.
 PING_COUNT = 10
+PING_PAYLOAD = 1000
+PING_BYTES = PING_PAYLOAD + 28  # IPv4 and ICMP headers
 
 
 def on_each(routers, action) -> list:
@@ -54,17 +55,22 @@ class Traffic:
 
     def carried_by(self, ifname: str) -> bool:
         out, back = self.bytes[ifname]
-        return min(out, back) >= self.received * PING_PACKET_BYTES
+        return min(out, back) >= self.received * PING_BYTES
 
     def describe(self, router_label: str) -> str:
         parts = [f"{n}: +{o} B out, +{i} B in" for n, (o, i) in self.bytes.items()]
         return f"{router_label} counters during the ping: " + "; ".join(parts)
 
 
+def ping_line(target) -> str:
+    """The ping of `ping_counted`, as the narrator shows it."""
+    return f"ping -c {PING_COUNT} -s {PING_PAYLOAD} {target.lan_host_address}"
+
+
 def ping_counted(source, target, interfaces=("wg0", "tinc"), count: int = PING_COUNT) -> Traffic:
     """source's LAN host pings target's LAN host; counts bytes on source's interfaces."""
     before = {n: source.link_counters(n) for n in interfaces}
-    echoes = source.lan_host.ping(target.lan_host_address, count=count)
+    echoes = source.lan_host.ping(target.lan_host_address, count=count, size=PING_PAYLOAD)
     after = {n: source.link_counters(n) for n in interfaces}
     moved = {n: (after[n][1] - before[n][1], after[n][0] - before[n][0]) for n in interfaces}
     return Traffic(echoes.sent, echoes.received, moved)

@@ -53,14 +53,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="the `make dist` archive to install (default: build it with `make dist`)",
     )
     parser.add_argument(
-        "--tick-every",
-        type=float,
-        default=3.0,
-        metavar="S",
-        help="seconds between watchdog ticks (cron's are 60 s apart; the demo does not wait "
-        "that long; default 3)",
-    )
-    parser.add_argument(
         "--no-heal",
         action="store_true",
         help="leave the cut link cut in step 6, so its check fails: shows (and tests) what "

@@ -1,43 +1,52 @@
-"""Steps 5-7: one link cut and its traffic moved to tinc by the watchdog's cron ticks, the
-link healed and the traffic back on WireGuard, then `stop` and nothing of router-wg left."""
+"""Steps 5-7: one link cut and its traffic moved to tinc by the routers' watchers within
+seconds, the link healed and the traffic back on WireGuard after the hold-down, then `stop`
+and nothing of router-wg left."""
 
 from __future__ import annotations
 
 import time
 
-from demo.checks import PING_COUNT, device_towards, leftovers, on_each, ping_counted, wait_until
+from lab.syslog import SyslogListener
+
+from demo.checks import (
+    device_towards,
+    leftovers,
+    on_each,
+    ping_counted,
+    ping_line,
+    wait_until,
+)
 from demo.narrate import expect
 
-SLACK = 30.0  # s beyond what the thresholds need, for slow ticks under emulation
+SLACK = 30.0  # s beyond what the thresholds need, for a slow machine under emulation
+EVERY = 0.1  # s between looks at the routes
 
 
-class Ticker:
-    """Runs the watchdog's crontab command on every router at once, as each router's cron
-    would, and prints one line per tick round (every round, or only on change)."""
+class Watching:
+    """Looks at which way each link's traffic goes every EVERY s, and says so whenever it
+    changes (and once a second while waiting), with what the watchers told syslog."""
 
-    def __init__(self, demo, only_changes: bool = False):
+    def __init__(self, demo):
         self.demo = demo
-        self.only_changes = only_changes
         self.started = time.monotonic()
-        self.last_view = ""
-        self.rounds = 0
+        self.last_view, self.last_said = "", 0.0
+        self.listeners = [SyslogListener(r) for r in demo.routers]
 
     def __call__(self, n: int) -> None:
-        self.rounds = n
-        demo = self.demo
-        done = on_each(demo.routers, lambda r: demo.installed[r].run_cron_command(demo.cron[r]))
-        events = []
-        for r, result in zip(demo.routers, done, strict=True):
-            expect(result.returncode == 0, f"{r.label}: check exited {result.returncode}")
-            # no syslogd in the lab: check's state-change lines go to stderr (see events.py)
-            events += [f"{r.label}: {x}" for x in result.stderr.splitlines() if "router-wg" in x]
-        view = paths_view(demo)
+        view = paths_view(self.demo)
         elapsed = time.monotonic() - self.started
-        if not self.only_changes or view != self.last_view or events or n % 10 == 0:
-            demo.narrator.say(f"tick {n:>2} (+{elapsed:5.1f} s): {view}")
-        for line in events:
-            demo.narrator.output(line)
-        self.last_view = view
+        if view != self.last_view or elapsed - self.last_said >= 1.0:
+            self.demo.narrator.say(f"+{elapsed:5.1f} s: {view}")
+            self.last_view, self.last_said = view, elapsed
+        for router, listener in zip(self.demo.routers, self.listeners, strict=True):
+            for line in listener.lines():
+                self.demo.narrator.output(f"{router.label} syslog: {line.split('>', 1)[-1]}")
+
+    def close(self) -> float:
+        self(0)
+        for listener in self.listeners:
+            listener.close()
+        return time.monotonic() - self.started
 
 
 def paths_view(demo) -> str:
@@ -57,36 +66,31 @@ def both_ways_on(demo, device: str) -> bool:
     )
 
 
-def _tick_time(demo) -> float:
-    """How long a round may take: the tick interval, or a probe timing out, whichever is more."""
-    return max(demo.options.tick_every, demo.watchdog.probe_timeout + 1)
-
-
 def failover(demo) -> None:
     say = demo.narrator
     alpha, beta, gamma = demo.routers
+    w = demo.watchdog
     with say.step(
         5,
-        "cut alpha<->beta: the watchdog moves it to tinc",
-        "a dead WireGuard link's traffic falls back to tinc; the other links stay on wg0",
+        "cut alpha<->beta: the watchers move it to tinc",
+        "a dead WireGuard link's traffic falls back to tinc within seconds; the others stay",
     ):
+        say.say(
+            f"each router's watcher probes every peer through the tunnel every "
+            f"{w.probe_interval:g} s, 20 a second once one is lost; {w.lost_probes} lost in a "
+            "row withdraw that peer's routes"
+        )
         say.command(
             "transit", f"(drop UDP between {alpha.label} and {beta.label}, except tinc's 655)"
         )
+        watching = Watching(demo)
         demo.lab.cut(alpha, beta)
-        say.say(
-            f"every {demo.options.tick_every:g} s (cron: every 60 s), each router runs its "
-            "crontab's command:"
-        )
-        say.command("cron", demo.cron[alpha])
-        fall = demo.watchdog.fall
-        bound = (fall + 2) * _tick_time(demo) + SLACK
-        ticker = Ticker(demo)
-        moved = wait_until(
-            lambda: both_ways_on(demo, "tinc"), bound, demo.options.tick_every, ticker
-        )
-        expect(moved, f"alpha<->beta still not on tinc after {ticker.rounds} ticks ({bound:.0f} s)")
-        say.say(f"withdrawn after {ticker.rounds} ticks (fall = {fall}): tinc's wide route wins")
+        try:
+            moved = wait_until(lambda: both_ways_on(demo, "tinc"), 3 + SLACK, EVERY, watching)
+        finally:
+            took = watching.close()
+        expect(moved, f"alpha<->beta still not on tinc {took:.0f} s after the cut")
+        say.say(f"both ways on tinc {took:.1f} s after the cut: tinc's wide route wins")
         _ping_via(demo, alpha, beta, "tinc", "wg0")
         _ping_via(demo, alpha, gamma, "wg0", "tinc")
         say.command(alpha.label, "/jffs/router-wg/router-wg.sh show")
@@ -111,25 +115,24 @@ def failback(demo) -> None:
             demo.lab.heal(alpha, beta)
         w = demo.watchdog
         say.say(
-            f"the watchdog keeps moved routes for at least hold_down = {w.hold_down} s "
-            f"(wg.conf [watchdog]), then restores them after rise = {w.rise} good ticks"
+            f"the watchers keep moved routes for at least hold_down = {w.hold_down} s "
+            f"(wg.conf [watchdog]), then restore them after {w.answered_probes} answered probes"
         )
-        bound = w.hold_down + (w.rise + 2) * _tick_time(demo) + SLACK
-        ticker = Ticker(demo, only_changes=True)
-        back = wait_until(lambda: both_ways_on(demo, "wg0"), bound, demo.options.tick_every, ticker)
-        expect(
-            back,
-            f"alpha<->beta not back on wg0 within {bound:.0f} s ({ticker.rounds} ticks): "
-            f"{paths_view(demo)}",
-        )
-        say.say(f"restored after {ticker.rounds} ticks ({time.monotonic() - ticker.started:.0f} s)")
+        bound = w.hold_down + 3 + SLACK
+        watching = Watching(demo)
+        try:
+            back = wait_until(lambda: both_ways_on(demo, "wg0"), bound, EVERY, watching)
+        finally:
+            took = watching.close()
+        expect(back, f"alpha<->beta not back on wg0 within {bound:.0f} s: {paths_view(demo)}")
+        say.say(f"back on WireGuard {took:.1f} s after the heal")
         _ping_via(demo, alpha, beta, "wg0", "tinc")
         say.ok("alpha<->beta is back on WireGuard")
 
 
 def _ping_via(demo, source, target, device: str, not_device: str) -> None:
     say = demo.narrator
-    say.command(f"{source.label}-host", f"ping -c {PING_COUNT} {target.lan_host_address}")
+    say.command(f"{source.label}-host", ping_line(target))
     traffic = ping_counted(source, target)
     say.output(f"{traffic.received}/{traffic.sent} answered")
     say.output(traffic.describe(source.label))

@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from jffs_install import Installed
 from lab import Lab, meshes, names, wireguard
+from lab.processes import watchers
 
-from demo.checks import PING_COUNT, device_towards, handshakes, on_each, our_routes, ping_counted
+from demo.checks import (
+    device_towards,
+    handshakes,
+    on_each,
+    our_routes,
+    ping_counted,
+    ping_line,
+)
 from demo.narrate import StepFailed, expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,8 +98,9 @@ def makeconf(demo) -> None:
         demo.watchdog = load_site(demo.bundles[demo.routers[0].fqdn]).watchdog
         w = demo.watchdog
         say.say(
-            f"watchdog thresholds in wg.conf: fall {w.fall}, rise {w.rise}, "
-            f"hold_down {w.hold_down} s (the answers' [watchdog] table; 120 s by default)"
+            f"watchdog in wg.conf: mode {w.mode}, a probe every {w.probe_interval:g} s, "
+            f"lost_probes {w.lost_probes}, answered_probes {w.answered_probes}, hold_down "
+            f"{w.hold_down} s (the answers' [watchdog] table; 120 s by default)"
         )
         say.ok(f"{len(demo.bundles)} bundles; keys only in mesh.toml and wg0.conf, both 0600")
 
@@ -149,7 +158,7 @@ def start(demo) -> None:
     with say.step(
         3,
         "start through the boot path; show the mesh",
-        "the hook line alone brings each router up, registers the watchdog in cron",
+        "the hook line alone brings each router up and starts its watcher; cron supervises it",
     ):
         for r in demo.routers:
             say.command(r.label, f"{on_router(r, demo.installed[r].wrapper)} boot &")
@@ -163,14 +172,16 @@ def start(demo) -> None:
         cron = {r: demo.installed[r].cron_command() for r in demo.routers}
         for r in demo.routers:
             expect(cron[r], f"{r.label}: start registered no watchdog line in its crontab")
-        say.say(f"{alpha.label}'s crontab line (start put it there):")
+        say.say(f"{alpha.label}'s crontab line (start put it there: it restarts a dead watcher):")
         say.output(demo.installed[alpha].crontab.read_text())
         demo.cron = cron
-        say.say("cron's first ticks on each router probe every peer through the tunnel:")
-        say.command("cron", cron[alpha])
-        _tick_everywhere(demo)
+        say.command("router", "ip netns pids <router>   (router-wg's resident watcher)")
+        for r in demo.routers:
+            found = watchers(r)
+            expect(len(found) == 1, f"{r.label}: {len(found)} watchers running, not one")
+            pid, argv = found[0]
+            say.output(f"{r.label}: pid {pid}: {' '.join(argv[argv.index('-m') :])}")
         _wait_for_handshakes(demo)  # gamma, behind NAT, is reachable once it has dialled out
-        _tick_everywhere(demo)
         say.command(alpha.label, "/jffs/router-wg/router-wg.sh show")
         shown = demo.installed[alpha].run("show")
         say.output(shown.stdout)
@@ -183,12 +194,6 @@ def start(demo) -> None:
                     dev = device_towards(r, other.lan_host_address)
                     expect(dev == "wg0", f"{r.label} sends to {other.label}'s LAN via {dev}")
         say.ok("every router started by its hook line; every LAN routed via wg0; handshakes done")
-
-
-def _tick_everywhere(demo) -> None:
-    ticks = on_each(demo.routers, lambda r: demo.installed[r].run_cron_command(demo.cron[r]))
-    for r, done in zip(demo.routers, ticks, strict=True):
-        expect(done.returncode == 0, f"{r.label}: check exited {done.returncode}: {done.stderr}")
 
 
 def _wait_for_boots(demo) -> dict:
@@ -244,7 +249,10 @@ def ping(demo) -> None:
     ):
         alpha = demo.routers[0]
         for other in demo.routers[1:]:
-            say.command(f"{alpha.label}-host", f"ping -c {PING_COUNT} {other.lan_host_address}")
+            say.command(
+                f"{alpha.label}-host",
+                ping_line(other),
+            )
             traffic = ping_counted(alpha, other)
             say.output(f"{traffic.received}/{traffic.sent} answered")
             say.output(traffic.describe(alpha.label))

@@ -67,9 +67,22 @@ def test_make_demo_on_the_host_passes_every_step():
     assert re.search(
         r"\* \* \* \* \* ROUTER_WG_ROOT=\S+ \S+/jffs/router-wg/router-wg.sh check", out
     )
-    # step 4: over wg0; step 5: beta over tinc, gamma still wg0; step 6: back on wg0
-    assert re.search(r"wg0: \+8\d\d B out, \+8\d\d B in; tinc: \+0 B out, \+0 B in", out)
-    assert re.search(r"wg0: \+0 B out, \+0 B in; tinc: \+8\d\d B out, \+8\d\d B in", out)
+    assert re.search(r"alpha: pid \d+: -m router_wg --root \S+ watch --conf-dir", out)
+    found = re.search(r"both ways on tinc (\d+\.\d) s after the cut", out)
+    assert found and float(found.group(1)) <= 3.0, out[-3000:]
+    # step 4: over wg0; step 5: beta over tinc, gamma still wg0; step 6: back on wg0. Ten
+    # echoes of 1028 B each way on the carrying interface; the other one has at most the
+    # watchers' probes (28 B each, a few a second), never the echoes
+    counted = [
+        tuple(map(int, found))
+        for found in re.findall(
+            r"wg0: \+(\d+) B out, \+(\d+) B in; tinc: \+(\d+) B out, \+(\d+) B in", out
+        )
+    ]
+    assert len(counted) >= 4, out[-3000:]
+    on_wg0 = [c for c in counted if min(c[:2]) >= 10280 and max(c[2:]) < 10280]
+    on_tinc = [c for c in counted if min(c[2:]) >= 10280 and max(c[:2]) < 10280]
+    assert len(on_wg0) == len(counted) - 1 and len(on_tinc) == 1, counted
     assert "beta.example.net: routes withdrawn, traffic goes to the fallback" in out
     assert "LANs 10.0.2.0/24 via fallback (tinc)" in out
     assert "alpha<->beta is back on WireGuard" in out
@@ -98,13 +111,15 @@ def test_ctrl_c_cleans_up():
         make_demo(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
-    seen, in_step_5 = [], False
+    seen, in_step_6 = [], False
     deadline = time.monotonic() + 300
-    try:
-        for line in demo.stdout:  # interrupted in the ticks: once step 5 printed its first
+    try:  # interrupted while step 6 waits out the hold-down: once it printed a progress line
+        for line in demo.stdout:
             seen.append(line)
-            in_step_5 = in_step_5 or line.startswith("== Step 5/7")
-            if (in_step_5 and re.search(r"\btick +\d+ \(\+", line)) or time.monotonic() > deadline:
+            in_step_6 = in_step_6 or line.startswith("== Step 6/7")
+            if (in_step_6 and re.search(r"^\s*\S* *\+ *\d+\.\d s: ", line)) or (
+                time.monotonic() > deadline
+            ):
                 break
         os.killpg(demo.pid, signal.SIGINT)
         rest, _ = demo.communicate(timeout=120)
@@ -114,5 +129,5 @@ def test_ctrl_c_cleans_up():
     out = "".join(seen) + rest
     forget_work_folder(out)
     assert demo.returncode != 0, out[-3000:]
-    assert "demo: INTERRUPTED during step 5/7" in out, out[-3000:]
+    assert "demo: INTERRUPTED during step 6/7" in out, out[-3000:]
     assert not leaked(before)

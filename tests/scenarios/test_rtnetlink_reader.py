@@ -2,7 +2,9 @@
 
 In one namespace: a veth pair (one end with an alias, an MTU, IPv4 and IPv6 addresses),
 a WireGuard link marked like ours, routes with our protocol 0x57 in the main table, one in
-table 100 and one with another protocol that must not be reported as ours.
+table 100 and one with another protocol that must not be reported as ours, and an
+unreachable route of ours at a high metric (the fallback's safety net), told apart from the
+unicast ones.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ print(json.dumps({
     "addresses": addresses,
     "v4_routes": v4,
     "ours": sorted(map(list, netlink.routes(0x57))),
+    "unreachable": sorted(map(list, netlink.unreachable_routes(0x57))),
     "wg0": dataclasses.asdict(wg0) | {"addresses": sorted(wg0.addresses), "ours": wg0.ours},
     "missing": netlink.link("nonesuch"),
     "devices": {a: netlink.route_device(a) for a in sys.argv[1:]},
@@ -63,6 +66,7 @@ def test_reader_sees_what_ip_sees(namespace, wireguard_impl):
         "route add 10.78.1.0/24 dev wg0 proto 0x57",
         "route add 10.79.0.0/24 dev rwg-a proto 0x57 table 100",  # not the main table
         "route add 10.80.0.0/24 dev rwg-a proto static",  # not ours
+        "route add unreachable 10.81.0.0/16 proto 0x57 metric 1459617792",  # ours, no device
     ]
     if IPV6:
         commands += [
@@ -113,6 +117,7 @@ def test_reader_sees_what_ip_sees(namespace, wireguard_impl):
         [x["dst"], index_of[x["dev"]]]
         for family in (["-4"], ["-6"] if IPV6 else [])
         for x in ip_json(ns, *family, "route", "show", "table", "main", "proto", "0x57")
+        if x.get("type", "unicast") == "unicast"
     )
     assert seen["ours"] == expected_ours
     assert ["10.78.1.0/24", index_of["wg0"]] in seen["ours"]
@@ -121,7 +126,12 @@ def test_reader_sees_what_ip_sees(namespace, wireguard_impl):
     # ...while the table-100 route is there and read with its own table
     other = [r for r in seen["v4_routes"] if r["destination"] == "10.79.0.0/24"]
     assert other == [{"destination": "10.79.0.0/24", "oif": index_of["rwg-a"], "table": 100,
-                      "protocol": 0x57}]  # fmt: skip
+                      "protocol": 0x57, "kind": 1, "metric": 0}]  # fmt: skip
+    # the unreachable route: its type and metric as `ip -j route` gives them
+    [listed] = ip_json(ns, "route", "show", "type", "unreachable", "proto", "0x57")
+    assert (
+        seen["unreachable"] == [[listed["dst"], listed["metric"]]] == [["10.81.0.0/16", 1459617792]]
+    )
 
     # `route get`: the device the kernel would use, None where there is no route
     for address in lookups:

@@ -11,10 +11,10 @@ import tomllib
 
 import pytest
 from lab import names
+from lab.syslog import SyslogListener
 from scenarios.bundles import start, wait_for
 from scenarios.watchdog_lab import (
     FAST,
-    SyslogListener,
     routed_lans,
     tick,
     tunnel_address,

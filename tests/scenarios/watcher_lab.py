@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from lab import names
 from lab.commands import run
+from lab.processes import router_wg_processes, watchers
 from lab.underlay import Lab
 from scenarios.bundles import start, wait_for
 from scenarios.watchdog_lab import FALLBACK, routed_lans, start_mesh, write_mesh_bundles
@@ -26,30 +27,11 @@ WATCHER = {"mode": "resident", "hold_down": HOLD}
 
 
 def watcher_pids(router) -> list[int]:
-    """The router-wg watchers running in `router`'s namespace (`ip netns pids` and their
-    command lines)."""
-    pids = run(router.label, ["ip", "netns", "pids", router.name]).stdout.split()
-    found = []
-    for pid in map(int, pids):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # ended meanwhile
-        if b"router_wg" in argv and b"watch" in argv:
-            found.append(pid)
-    return found
+    return [pid for pid, _ in watchers(router)]
 
 
 def router_wg_pids(router) -> list[int]:
-    pids = run(router.label, ["ip", "netns", "pids", router.name]).stdout.split()
-    found = []
-    for pid in map(int, pids):
-        try:
-            if b"router_wg" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            continue
-    return found
+    return [pid for pid, _ in router_wg_processes(router)]
 
 
 def lock_is_held(router) -> bool:

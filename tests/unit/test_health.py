@@ -9,7 +9,7 @@ from router_wg.watchdog.health import MAX_HOLD_DOWN_FACTOR, PeerHealth, Threshol
 T = Thresholds(fall=3, rise=2, hold_down=100.0)
 
 
-HEALTHY = PeerHealth()
+HEALTHY = PeerHealth(answered=True)  # a peer that answered before: its flaps are damped
 
 
 def run(ticks, start=HEALTHY, period=60.0, uplink=True):
@@ -55,28 +55,47 @@ def lossy(seed, failure_rate, count=400):
     [[False] * 3 + [True] * 2, [False] * 5 + [True] * 5, lossy(1, 0.5), lossy(2, 0.7)],
     ids=["flap-5-ticks", "flap-10-ticks", "loss-50%", "loss-70%"],
 )
-def test_flapping_changes_at_most_once_per_hold_down(ticks):
+def test_flapping_comes_back_at_most_once_per_hold_down_and_withdraws_at_once(ticks):
     ticks = (ticks * 400)[:400]
     period = 5.0
     _, changes = run(ticks, period=period)
-    times = [i * period for i, _ in changes]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(changes) >= 2  # the pattern does move the routes...
-    assert all(gap >= T.hold_down for gap in gaps)  # ...but never faster than the hold-down
+    withdrawals = [i for i, withdraw in changes if withdraw]
+    restores = [i for i, withdraw in changes if not withdraw]
+    for before, after in zip(withdrawals, restores, strict=False):
+        assert (after - before) * period >= T.hold_down  # ...back only after the hold-down...
+    for i in withdrawals:  # ...and away from a dead link as soon as fall ticks failed
+        assert ticks[i - T.fall + 1 : i + 1] == [False] * T.fall
+
+
+def test_a_dead_link_is_withdrawn_at_once_even_just_after_coming_back():
+    # withdrawn at tick 2, back at tick 12 (hold-down 100 s), dead again at once
+    _, changes = run([False] * 3 + [True] * 10 + [False] * 3, period=10.0)
+    assert changes == [(2, True), (12, False), (15, True)]
+
+
+def test_a_peer_that_never_answered_comes_back_without_a_hold_down():
+    # a router still booting: withdrawn, then up: back after rise ticks, not the hold-down
+    health, changes = run([False] * 3 + [True] * 2, start=PeerHealth(), period=10.0)
+    assert changes == [(2, True), (4, False)] and health.answered
+    # after that it has answered: its next flap is damped as any
+    _, changes = run([False] * 3 + [True] * 2, start=health, period=10.0)
+    assert changes == [(2, True)]
 
 
 def test_hold_down_grows_while_flapping_and_is_capped():
     _, changes = run(([False] * 3 + [True] * 2) * 100, period=10.0)
-    times = [i * 10.0 for i, _ in changes]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert gaps[-1] > gaps[0]
-    assert max(gaps) <= T.hold_down * MAX_HOLD_DOWN_FACTOR + 5 * 10.0
+    withdrawals = [i * 10.0 for i, withdraw in changes if withdraw]
+    restores = [i * 10.0 for i, withdraw in changes if not withdraw]
+    held = [back - away for away, back in zip(withdrawals, restores, strict=False)]
+    assert held[-1] > held[0] >= T.hold_down  # each time on the fallback longer...
+    assert max(held) <= T.hold_down * MAX_HOLD_DOWN_FACTOR + 5 * 10.0  # ...up to the cap
 
 
 def test_no_uplink_withdraws_nobody_but_still_restores():
     health, changes = run([False] * 10, uplink=False)
     assert changes == [] and not health.withdrawn
-    withdrawn = PeerHealth(withdrawn=True, changed_at=-1000.0)
+    withdrawn = PeerHealth(withdrawn=True, changed_at=-1000.0, answered=True)
     health, changes = run([True, True], start=withdrawn, uplink=False)
     assert changes == [(1, False)]
 
