@@ -18,7 +18,6 @@ import signal
 import time
 
 import pytest
-from lab import names
 from lab.tinc import config_dir
 from lab.traffic import PingTrain, TcpStream, longest_silence
 from scenarios.bundles import start, wait_for
