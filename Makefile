@@ -47,7 +47,7 @@ $(VENV)/.installed: pyproject.toml
 SHELL_SCRIPTS := files/jffs/router-wg/router-wg.sh files/etc/init.d/router-wg \
 	files/etc/hotplug.d/iface/95-router-wg files/usr/bin/router-wg \
 	files/CONTROL/postinst files/CONTROL/prerm .ci/run \
-	$(wildcard tests/lab/firmware/*/*)
+	$(filter-out %.py,$(wildcard tests/lab/firmware/*/*))
 
 lint: venv ## ruff over the code and the tests, shellcheck over the router's scripts
 	$(PY) -m ruff check router_wg tests qemu/run-tests
