@@ -38,10 +38,12 @@ def test_the_init_script_starts_the_mesh_and_its_watcher_and_stops_both(
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
     bundles = lab_bundles(tmp_path / "bundles", [alpha, beta])
+    # Each router's watcher may take the other's LANs to the fallback (here: nowhere) while
+    # the other is not up yet, 15 probes lost in a second; a short hold-down brings them back
+    # within the ping's wait.
+    for bundle in bundles.values():
+        set_watchdog(bundle, {"hold_down": 2})
     installed = openwrt_router(alpha, bundles[alpha.fqdn])
-    # A watcher that probes before the first handshake may take beta's LANs to the fallback
-    # (15 probes lost in a second); a short hold-down brings them back within the ping's wait.
-    set_watchdog(installed.conf_dir, {"hold_down": 2})
     root = installed.root
     start(beta, bundles[beta.fqdn])
 
