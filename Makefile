@@ -47,7 +47,7 @@ $(VENV)/.installed: pyproject.toml
 SHELL_SCRIPTS := files/jffs/router-wg/router-wg.sh files/etc/init.d/router-wg \
 	files/etc/hotplug.d/iface/95-router-wg files/usr/bin/router-wg \
 	files/CONTROL/postinst files/CONTROL/prerm .ci/run \
-	$(wildcard tests/lab/firmware/*/*)
+	$(filter-out %.py,$(wildcard tests/lab/firmware/*/*))
 
 lint: venv ## ruff over the code and the tests, shellcheck over the router's scripts
 	$(PY) -m ruff check router_wg tests qemu/run-tests
@@ -119,7 +119,8 @@ clean:
 #   platforms unless PLATFORM picks one). files/LAYOUT.md lists every path, in short:
 #   FreshTomato  DIR/jffs/router-wg/{router-wg.sh,INSTALL.txt,lib/{router_wg,pyroute2}}
 #   OpenWrt      DIR/etc/init.d/router-wg, DIR/etc/hotplug.d/iface/95-router-wg,
-#                DIR/etc/router-wg/ (the bundle), DIR/usr/bin/router-wg,
+#                DIR/etc/router-wg/ (the bundle), DIR/lib/upgrade/keep.d/router-wg (what
+#                sysupgrade keeps: the bundle), DIR/usr/bin/router-wg,
 #                DIR/usr/share/router-wg/{router-wg.sh,lib/{router_wg,pyroute2}}
 # make ipk:  PKG_OUT/router-wg_VERSION_all.ipk, the OpenWrt layout for opkg; the outer archive
 #   is a gzip'd tar as OpenWrt's (and Entware's) ipkg-build makes it.
@@ -148,10 +149,11 @@ install-freshtomato: $(PYROUTE2_WHEEL)
 
 install-openwrt: $(PYROUTE2_WHEEL)
 	install -d -m 755 $(DESTDIR)/etc/init.d $(DESTDIR)/etc/hotplug.d/iface \
-		$(DESTDIR)/usr/bin $(DESTDIR)/usr/share/router-wg
+		$(DESTDIR)/lib/upgrade/keep.d $(DESTDIR)/usr/bin $(DESTDIR)/usr/share/router-wg
 	install -d -m 700 $(DESTDIR)/etc/router-wg
 	install -m 755 files/etc/init.d/router-wg $(DESTDIR)/etc/init.d/
 	install -m 644 files/etc/hotplug.d/iface/95-router-wg $(DESTDIR)/etc/hotplug.d/iface/
+	install -m 644 files/lib/upgrade/keep.d/router-wg $(DESTDIR)/lib/upgrade/keep.d/
 	install -m 755 files/usr/bin/router-wg $(DESTDIR)/usr/bin/
 	install -m 755 files/jffs/router-wg/router-wg.sh $(DESTDIR)/usr/share/router-wg/
 	$(call install_lib,$(DESTDIR)/usr/share/router-wg/lib)

@@ -6,17 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pkgtools import (
-    IN_GUEST,
-    VERSION,
-    bare_python,
-    build,
-    opkg_install,
-    prebuilt,
-    require,
-    router_bin,
-    write_script,
-)
+from lab import names
+from openwrt_install import OpenWrtRouter, install, openwrt_tools
+from pkgtools import IN_GUEST, VERSION, build, prebuilt, require
+
+IPK = f"router-wg_{VERSION}_all.ipk"
 
 
 @pytest.fixture(scope="session")
@@ -39,32 +33,34 @@ class OpkgRoot:
         return self.root / "usr" / "share" / "router-wg" / "lib"
 
 
-# The part of OpenWrt's /etc/rc.common (base-files) that `rc.common INITSCRIPT enable` runs:
-# read the script's START and STOP, link it into the root's /etc/rc.d.
-RC_COMMON = """\
-#!/bin/sh
-initscript=$1
-action=$2
-. "$initscript"
-name=${initscript##*/}
-[ "$action" = enable ] || exit 1
-[ -n "${START:-}" ] && ln -sf "../init.d/$name" "$IPKG_INSTROOT/etc/rc.d/S$START$name"
-[ -n "${STOP:-}" ] && ln -sf "../init.d/$name" "$IPKG_INSTROOT/etc/rc.d/K$STOP$name"
-exit 0
-"""
-
-
 @pytest.fixture(scope="session")
 def opkg_root(built, tmp_path_factory) -> OpkgRoot:
-    """The ipk installed into a fresh root as opkg does (pkgtools.opkg_install), with a
-    python3 on the root's /usr/bin that has the standard library only. Shared by the session:
-    under emulation the first run compiles pyroute2 (the bytecode goes to the root's /tmp)."""
-    require("busybox")
+    """The ipk installed into a fresh OpenWrt root as opkg does (openwrt_install.install:
+    OpenWrt's rc.common as a stand-in, postinst run), with a python3 on the root's /usr/bin
+    that has the standard library only. Shared by the session: under emulation the first
+    run compiles pyroute2 (the bytecode goes to the root's /tmp)."""
+    require("busybox", "flock")
     where = tmp_path_factory.mktemp("opkg")
     root = where / "root"
-    (root / "etc" / "rc.d").mkdir(parents=True)  # the firmware's, before any package
-    write_script(root / "etc" / "rc.common", RC_COMMON)
-    tools = router_bin(where / "busybox", where / "syslog")
-    opkg_install(built / f"router-wg_{VERSION}_all.ipk", root, tools)
-    bare_python(root / "usr" / "bin" / "python3")
+    tools = openwrt_tools(where / "busybox", where / "syslog")
+    install(built / IPK, root, tools)
     return OpkgRoot(root, tools, where / "syslog")
+
+
+@pytest.fixture
+def openwrt_router(lab, built, tmp_path):
+    """install_on(router, bundle): the ipk on that lab router as an OpenWrt admin installs it
+    (openwrt_install.OpenWrtRouter), procd running there until the test ends."""
+    made = []
+
+    def install_on(router, bundle: Path) -> OpenWrtRouter:
+        work = tmp_path / f"openwrt-{router.label}"
+        work.mkdir()
+        made.append(OpenWrtRouter(router, built / IPK, bundle, names.iptables(), work))
+        return made[-1]
+
+    try:
+        yield install_on
+    finally:
+        for installed in made:
+            installed.close()

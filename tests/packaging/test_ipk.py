@@ -30,7 +30,7 @@ from pkgtools import (
 pytestmark = pytest.mark.host_only
 IPK = f"router-wg_{VERSION}_all.ipk"
 BUSYBOX = shutil.which("busybox") or "busybox"
-ROUTER_VERBS = ["start", "stop", "plan", "show", "check"]
+ROUTER_VERBS = ["start", "stop", "plan", "show", "check", "watch"]
 
 
 def last_commit_time() -> int:
@@ -137,6 +137,28 @@ def test_postinst_enables_the_init_script_in_an_image_being_built(opkg_root):
     rc_d = opkg_root.root / "etc" / "rc.d"
     links = {path.name: os.readlink(path) for path in rc_d.iterdir()}
     assert links == {"S99router-wg": "../init.d/router-wg", "K10router-wg": "../init.d/router-wg"}
+
+
+def test_sysupgrade_keeps_every_file_of_the_bundle(opkg_root):
+    """sysupgrade's own list of what it keeps (add_uci_conffiles: every path of
+    /lib/upgrade/keep.d/*, blank and comment lines dropped, handed to find), the paths
+    prefixed with the root: both bundle files, whatever the interface is called."""
+    require("busybox")
+    root, bundle = opkg_root.root, opkg_root.root / "etc" / "router-wg"
+    listing = (
+        'cd "$1" && find $(sed -ne "/^[[:space:]]*$/d; /^#/d; s|^|$1|p" lib/upgrade/keep.d/*)'
+        " -type f -o -type l"
+    )
+    names = ["wg.conf", "wgmesh.conf"]
+    try:
+        for name in names:
+            (bundle / name).write_text("# a bundle file\n")
+        done = subprocess.run([BUSYBOX, "sh", "-c", listing, "sh", str(root)], **TEXT)
+        assert done.returncode == 0, done.stderr
+        assert sorted(done.stdout.split()) == [str(bundle / name) for name in names]
+    finally:
+        for name in names:  # the root is shared by the session
+            (bundle / name).unlink(missing_ok=True)
 
 
 def run_wrapper(root, env, *args: str):

@@ -13,6 +13,7 @@ from lab import names
 from lab.firmware_rules import firewall_restart
 from pkgtools import BARE_PYTHON, VERSION
 from scenarios.bundles import ifindex, iptables_rules, lab_bundles, links, start, wait_for
+from scenarios.watchdog_lab import set_watchdog
 
 pytestmark = pytest.mark.root
 
@@ -26,6 +27,11 @@ def test_start_check_hook_after_flush_and_stop_through_the_wrapper(
     alpha = lab.add_router("alpha.example.net", ["10.0.1.0/24"])
     beta = lab.add_router("beta.example.net", ["10.0.2.0/24"])
     bundles = lab_bundles(tmp_path / "bundles", [alpha, beta])
+    # cron mode: `check` is the tick this test means; a resident watcher would take the other
+    # router's LANs away (for 120 s) while that one is not up yet, or while the firmware's
+    # rules drop the tunnel
+    for bundle in bundles.values():
+        set_watchdog(bundle, {"mode": "cron"})
     # one install: beta only needs to be a peer, and each install compiles pyroute2 at its
     # first run (seconds under emulation)
     installed = Installed(

@@ -1,7 +1,7 @@
 #!/bin/sh
 # router-wg.sh: the router's entry point to router-wg (FreshTomato /jffs, OpenWrt, BusyBox ash).
 #
-#   router-wg.sh [-v] [start|stop|restart|check|show|plan|makeconf|boot] [ARGS...]
+#   router-wg.sh [-v] [start|stop|restart|check|show|plan|makeconf|boot|watch] [ARGS...]
 #
 # It finds python3 (Entware's /opt/bin first, then /opt/usr/bin, then PATH), runs
 # `python3 -m router_wg VERB --conf-dir <this folder>` (the site bundle, wg.conf and wg0.conf,
@@ -35,6 +35,7 @@ state_dir=$root/tmp/router-wg
 verbose=
 python=
 missing=
+replace_shell= # set: python3 takes this shell's place (exec), keeping its pid
 
 # router_wg reads these: the bundle, and the command its cron entry should run.
 ROUTER_WG_CONF_DIR=$conf_dir
@@ -63,7 +64,7 @@ run_router_wg() { # VERB [ARGS...]: python3 -m router_wg [--root R] [-v] VERB [-
 	verb=$1
 	shift
 	case $verb in
-	start | stop | check | show | plan) set -- "$verb" --conf-dir "$conf_dir" "$@" ;;
+	start | stop | check | show | plan | watch) set -- "$verb" --conf-dir "$conf_dir" "$@" ;;
 	*) set -- "$verb" "$@" ;;
 	esac
 	[ -n "$verbose" ] && set -- -v "$@"
@@ -77,6 +78,7 @@ run_router_wg() { # VERB [ARGS...]: python3 -m router_wg [--root R] [-v] VERB [-
 	PYTHONPYCACHEPREFIX=${PYTHONPYCACHEPREFIX:-$state_dir/pycache}
 	PYTHONSAFEPATH=1
 	export PYTHONPYCACHEPREFIX PYTHONSAFEPATH
+	[ -n "$replace_shell" ] && exec "$python" -m router_wg "$@"
 	"$python" -m router_wg "$@"
 }
 
@@ -200,13 +202,22 @@ restart)
 boot)
 	boot
 	;;
+watch)
+	# The resident watcher, as a service manager (OpenWrt's procd) runs it: the process it
+	# started must be the watcher itself, not a shell waiting for it, so that its SIGTERM
+	# reaches the watcher and its respawn sees the watcher's end.
+	need_python watch
+	log "watch: bundle $conf_dir, $python"
+	replace_shell=1
+	run_router_wg watch "$@"
+	;;
 -h | --help | help | --version)
 	need_python "$verb"
 	[ "$verb" = help ] && verb=--help
 	run_router_wg "$verb"
 	;;
 *)
-	echo "usage: $0 [-v] [start|stop|restart|check|show|plan|makeconf|boot] [ARGS...]" >&2
+	echo "usage: $0 [-v] [start|stop|restart|check|show|plan|makeconf|boot|watch] [ARGS...]" >&2
 	exit 2
 	;;
 esac
