@@ -20,7 +20,7 @@ class Watchdog:
     probe_interval: float = 0.5
     lost_probes: int = 15
     answered_probes: int = 4
-    hold_down: int = 120
+    hold_down: int = 15
     fall: int = 3
     rise: int = 2
     probe_timeout: float = 2.0
@@ -65,7 +65,7 @@ WATCHDOG_LIMITS = {
         0,
         3600,
         "seconds, 0 for none",
-        "seconds; least time between two route changes of one peer",
+        "seconds a withdrawn peer stays on the fallback at least; doubles while it flaps (to 8x)",
     ),
     "fall": Limit(
         1,

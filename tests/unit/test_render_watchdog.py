@@ -56,7 +56,7 @@ def test_without_the_table_wg_conf_gets_the_watchdog_defaults(tmp_path) -> None:
         "probe_interval": 0.5,
         "lost_probes": 15,
         "answered_probes": 4,
-        "hold_down": 120,
+        "hold_down": 15,
         "fall": 3,
         "rise": 2,
         "probe_timeout": 2.0,
