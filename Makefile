@@ -102,14 +102,18 @@ demo: setup ## the main job on three emulated routers: in the ARM guest, or DEMO
 	*) echo "make demo: DEMO_ON is guest (the default) or host, not '$(DEMO_ON)'" >&2; exit 2 ;; \
 	esac
 
-bench: venv ## benchmarks that print figures (bench_start needs root)
+bench: venv ## benchmarks that print figures (all but makeconf's need root)
 	$(PY) tests/bench/bench_makeconf.py
 	$(PY) tests/bench/bench_start.py 3 100
+	$(PY) tests/bench/bench_check.py
+	$(PY) tests/bench/bench_prober.py 3 30
+	$(PY) tests/bench/bench_watcher.py
 
 # The README's performance figures, measured under emulation (one guest boot per script).
-bench-guest: venv ## the start and check benchmarks in the ARM guest (the README's figures)
+bench-guest: venv ## the start, check and watcher benchmarks in the ARM guest (the README's figures)
 	qemu/run-tests --bench tests/bench/bench_start.py 3 100
 	qemu/run-tests --bench tests/bench/bench_check.py
+	qemu/run-tests --bench tests/bench/bench_watcher.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -81,6 +81,12 @@ class Paths:
         return self.state_dir / PYCACHE
 
     @property
+    def applied_bundle(self) -> Path:
+        """The makeconf run (serial, fingerprint) of the bundle the last full converge put in
+        place: the watcher follows that bundle, not files copied but not yet started."""
+        return self.state_dir / "applied.json"
+
+    @property
     def watcher_lock(self) -> Path:
         """Held by the resident watcher for its whole life (its pid inside): one per router."""
         return self.state_dir / "watcher.lock"

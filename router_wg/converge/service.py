@@ -7,6 +7,7 @@ it just decided. Nothing here reads that file.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ from router_wg.converge import planner
 from router_wg.converge.action import Action
 from router_wg.converge.inputs import inputs_for, stop_inputs
 from router_wg.converge.system import System
+from router_wg.files import write_atomic
 from router_wg.paths import Paths
 
 log = logging.getLogger("router_wg")
@@ -49,6 +51,8 @@ def converge(
 
             apply_start(plan, system, say)
         _settle(system, resources, wanted)
+        if not only:
+            _record_applied(paths, bundle)
     finally:
         system.close()
         log.info("%d processes spawned", system.runner.spawned)
@@ -81,10 +85,24 @@ def stop(paths: Paths, site: Site, say: Say) -> list[str]:
         failures = apply_stop(plan, system, say)
         if not failures:
             _settle(system, planner.RESOURCES, None)
+            paths.applied_bundle.unlink(missing_ok=True)
     finally:
         system.close()
         log.info("%d processes spawned", system.runner.spawned)
     return failures
+
+
+def _record_applied(paths: Paths, bundle: Bundle) -> None:
+    """Which bundle the router now runs, rewritten only when it changed (every firewall
+    restart runs start: no write for a no-op)."""
+    stamp = bundle.site.stamp
+    text = json.dumps({"serial": stamp.serial, "fingerprint": stamp.fingerprint}) + "\n"
+    try:
+        if paths.applied_bundle.read_text() == text:
+            return
+    except OSError:
+        pass
+    write_atomic(paths.applied_bundle, text, mode=0o644)
 
 
 def _settle(system: System, resources, wanted: dict | None) -> None:

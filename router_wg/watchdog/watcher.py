@@ -9,9 +9,10 @@ withdrawal waits while the router has no default route (every peer would look de
 
 Moving routes is a converge of the routes resource alone, through the service `start` uses,
 under the same lock, with everything it needs imported and the bundle read before the cut
-comes. Once a second it looks after itself: the bundle files changed (read again, no
-restart), the interface gone (probing pauses until `start` brings it back), routes out of
-step with its state (put right). One process per router: it holds `Paths.watcher_lock`.
+comes. Once a second it looks after itself: `start` put another bundle in place (read
+again, no restart), the interface gone (probing pauses until `start` brings it back), routes
+out of step with its state (put right). One process per router: it holds
+`Paths.watcher_lock`.
 """
 
 from __future__ import annotations
@@ -53,17 +54,14 @@ def pace_of(bundle: Bundle) -> Pace:
     return Pace(interval=w.probe_interval, fast_losses=w.lost_probes)
 
 
-def bundle_key(conf_dir: Path, bundle: Bundle | None) -> tuple:
-    """What changes when either bundle file is replaced or rewritten."""
-    names = ["wg.conf", bundle.site.wireguard_file if bundle else "wg0.conf"]
-    key = []
-    for name in names:
-        try:
-            found = (conf_dir / name).stat()
-            key.append((found.st_ino, found.st_size, found.st_mtime_ns))
-        except OSError:
-            key.append(None)
-    return tuple(key)
+def applied_key(paths: Paths) -> tuple | None:
+    """What changes when `start` puts another bundle in place (Paths.applied_bundle): the
+    watcher follows the bundle the router runs, not files copied but not started yet."""
+    try:
+        found = paths.applied_bundle.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 @dataclass
@@ -157,8 +155,7 @@ class Watcher:
 
     # -- housekeeping --------------------------------------------------------------------
     def _housekeeping(self) -> None:
-        key = bundle_key(self.conf_dir, self.bundle)
-        if key != self.key:
+        if applied_key(self.paths) != self.key:
             self._load_bundle()
         present = kernel.interface_index(self.bundle.site.interface) is not None
         if present and self.prober is None:
@@ -169,7 +166,7 @@ class Watcher:
 
     def _load_bundle(self) -> None:
         """Read the bundle (again); a broken one is refused and the last good one kept."""
-        key = bundle_key(self.conf_dir, self.bundle)
+        key = applied_key(self.paths)
         try:
             bundle = load_bundle(self.conf_dir)
         except UserError as exc:

@@ -27,6 +27,9 @@ from scenarios.bundles import (
     wg_config_view,
     write_bundles,
 )
+from scenarios.watchdog_lab import routed_lans
+
+from router_wg.bundle.site import Watchdog
 
 pytestmark = pytest.mark.root
 
@@ -131,6 +134,16 @@ def test_mesh_pings_cross_wireguard_and_a_second_start_is_a_noop(bare, iptables_
 
 def test_firewall_flush_then_start_restores_exactly_our_rules(running, iptables_backend):
     (alpha, beta, _), bundles = running
+    # a router runs its firmware's ruleset all along (connection tracking with it), and start
+    # has put our chains into it. Loading it the first time turns connection tracking on, so
+    # the watchers' probes may be dropped as new until start is done: a watcher may take the
+    # other's LANs to the fallback for a hold-down; wait until both route them again.
+    firewall_restart(alpha, iptables_backend)
+    start(alpha, bundles[alpha.fqdn])
+    hold = Watchdog().hold_down
+    for router, other in ((alpha, beta), (beta, alpha)):
+        wait_for(lambda r=router, o=other: set(o.lans) <= routed_lans(r), 2 * hold + 20, "routes")
+    wait_for(lambda: alpha.lan_host.ping(beta.lan_host_address, count=1), 15, "alpha -> beta")
     converged_rules = iptables_rules(alpha, iptables_backend)
     index, shook = ifindex(alpha), handshakes(alpha)
     # the firmware restarts its firewall: its own ruleset, none of our chains
