@@ -1,15 +1,19 @@
 """What the watchdog does once it has decided: converge the router through the same service
-as `start`, handing it the peers it withdrew, and say what moved, one syslog line each."""
+as `start`, handing it the peers it withdrew, and say which endpoints moved. A quiet cron
+tick never imports this module."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from router_wg.bundle.load import Bundle
 from router_wg.bundle.site import Site
 from router_wg.paths import Paths
-from router_wg.watchdog.health import Change, PeerHealth
+from router_wg.watchdog.health import PeerHealth
+
+if TYPE_CHECKING:
+    from router_wg.bundle.load import Bundle
 
 log = logging.getLogger("router_wg")
 
@@ -64,14 +68,3 @@ def endpoints_changed(site: Site, plan) -> list[str]:
                     f"{peer.endpoint} resolves to a new address)"
                 )
     return lines
-
-
-def describe(change: Change) -> str:
-    """The syslog line: what moved, why, and how long the peer was in its previous state."""
-    seconds = change.previous_state_seconds
-    before = "since the watchdog started" if seconds is None else f"for {seconds:.0f} s"
-    if change.withdraw:
-        what, previous = "routes withdrawn, traffic goes to the fallback", "on WireGuard"
-    else:
-        what, previous = "routes restored, traffic back on WireGuard", "withdrawn"
-    return f"{change.peer}: {what} ({change.reason}; was {previous} {before})"

@@ -62,6 +62,16 @@ class Change:
     reason: str
     previous_state_seconds: float | None  # how long the peer was in its previous state
 
+    def describe(self) -> str:
+        """The syslog line: what moved, why, and how long the peer was in its previous state."""
+        seconds = self.previous_state_seconds
+        before = "since the watchdog started" if seconds is None else f"for {seconds:.0f} s"
+        if self.withdraw:
+            what, previous = "routes withdrawn, traffic goes to the fallback", "on WireGuard"
+        else:
+            what, previous = "routes restored, traffic back on WireGuard", "withdrawn"
+        return f"{self.peer}: {what} ({self.reason}; was {previous} {before})"
+
 
 def step(
     health: PeerHealth, probe_ok: bool, now: float, thresholds: Thresholds

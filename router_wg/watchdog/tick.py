@@ -20,11 +20,9 @@ from router_wg.bundle.site import Site
 from router_wg.events import send_event
 from router_wg.paths import Paths
 from router_wg.watchdog import kernel
-from router_wg.watchdog.act import converge_to, describe
-from router_wg.watchdog.endpoints import peers_to_look_up
 from router_wg.watchdog.health import Change, Thresholds, decide
+from router_wg.watchdog.kernel import peers_to_look_up, routes_out_of_step, state_from_kernel
 from router_wg.watchdog.probe import probe
-from router_wg.watchdog.routes import routes_out_of_step, state_from_kernel
 from router_wg.watchdog.state import load_state, save_state
 
 log = logging.getLogger("router_wg")
@@ -58,21 +56,22 @@ def tick(site: Site, paths: Paths, conf_dir: Path, now: float) -> list[Change]:
         )
         return []
     with lock.held(paths, wait=LOCK_WAIT), Reader() as reader:
+        routes = kernel.main_routes(reader)
         previous = load_state(paths.watchdog_state)
         rebuilt = previous is None
         if rebuilt:
-            previous = state_from_kernel(site, reader)
+            previous = state_from_kernel(site, routes)
         answered = probe([str(p.tunnel_address) for p in site.peers], site.watchdog.probe_timeout)
         alive = {p.fqdn: answered[str(p.tunnel_address)] for p in site.peers}
         health, changes = decide(
-            previous, alive, now, thresholds_of(site), kernel.has_default_route(reader)
+            previous, alive, now, thresholds_of(site), kernel.has_default_route(routes)
         )
         save_state(paths.watchdog_state, health)  # first: start reads the withdrawn peers
         lookup = peers_to_look_up(site, alive)
         moved: list[str] = []
         # a tick killed between saving and applying, or a hand-made change, leaves the
         # kernel out of step with the state: cheap to see, put right like a change
-        drifted = routes_out_of_step(site, health, reader)
+        drifted = routes_out_of_step(site, health, routes)
         if changes or rebuilt or lookup or drifted:
             log.info(
                 "converging: %d route changes, names to look up: %s, out of step: %s",
@@ -81,10 +80,11 @@ def tick(site: Site, paths: Paths, conf_dir: Path, now: float) -> list[Change]:
                 drifted,
             )
             from router_wg.bundle.load import load_bundle  # a quiet tick reads wg.conf alone
+            from router_wg.watchdog.act import converge_to
 
             moved = converge_to(load_bundle(conf_dir), paths, conf_dir, health)
     for change in changes:
-        send_event(paths.syslog_socket, describe(change))
+        send_event(paths.syslog_socket, change.describe())
     for line in moved:
         send_event(paths.syslog_socket, line)
     return changes

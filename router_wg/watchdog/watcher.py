@@ -29,11 +29,11 @@ from router_wg.errors import UserError
 from router_wg.events import send_event
 from router_wg.paths import Paths
 from router_wg.watchdog import kernel
-from router_wg.watchdog.act import converge_to, describe
+from router_wg.watchdog.act import converge_to
 from router_wg.watchdog.health import Change, PeerHealth, Thresholds, step
+from router_wg.watchdog.kernel import routes_out_of_step, state_from_kernel
 from router_wg.watchdog.pacing import Pace
 from router_wg.watchdog.prober import Prober
-from router_wg.watchdog.routes import routes_out_of_step, state_from_kernel
 from router_wg.watchdog.state import load_state, save_state
 from router_wg.watchdog.status import WatcherStatus, write_status
 
@@ -135,7 +135,7 @@ class Watcher:
         read_at, present = self.uplink
         if now - read_at > UPLINK_FRESH:
             with Reader() as reader:
-                present = kernel.has_default_route(reader)
+                present = kernel.has_default_route(kernel.main_routes(reader))
             self.uplink = (now, present)
         return present
 
@@ -149,7 +149,7 @@ class Watcher:
         except UserError as exc:  # the interface vanished, the lock is held too long...
             send_event(self.paths.syslog_socket, f"watcher: cannot move routes: {exc}", "error")
         for change in changes:
-            send_event(self.paths.syslog_socket, describe(change))
+            send_event(self.paths.syslog_socket, change.describe())
         self.status = self.status.with_changes(changes, now)
         write_status(self.paths, self.status)
 
@@ -194,7 +194,7 @@ class Watcher:
     def _start_probing(self) -> None:
         if not self.health:
             with Reader() as reader:
-                self.health = state_from_kernel(self.bundle.site, reader)
+                self.health = state_from_kernel(self.bundle.site, kernel.main_routes(reader))
         self.prober = Prober(list(self.by_address), pace_of(self.bundle))
 
     def _put_right_drift(self) -> None:
@@ -204,7 +204,7 @@ class Watcher:
             save_state(self.paths.watchdog_state, self.health)
             self.saved = dict(self.health)
         with Reader() as reader:
-            drifted = routes_out_of_step(self.bundle.site, self.health, reader)
+            drifted = routes_out_of_step(self.bundle.site, self.health, kernel.main_routes(reader))
         if drifted:
             log.info("routes out of step for %s: putting them right", drifted)
             try:
