@@ -69,9 +69,12 @@ class Netlink:
     def __init__(self):
         self.reader = Reader()
         self._ipr = None
+        self._main_routes: list[RouteInfo] | None = None  # one dump per run, until a change
 
     @property
     def ipr(self):
+        """pyroute2's IPRoute: only a change comes here, so what was read is stale now."""
+        self._main_routes = None
         if self._ipr is None:
             self._ipr = _iproute_class()()
         return self._ipr
@@ -120,12 +123,14 @@ class Netlink:
         )
 
     def _marked(self, protocol: int) -> list[RouteInfo]:
-        return [
-            r
-            for family in (socket.AF_INET, socket.AF_INET6)
-            for r in self.reader.routes(family)
-            if r.protocol == protocol and r.table == MAIN_TABLE and r.destination is not None
-        ]
+        if self._main_routes is None:
+            self._main_routes = [
+                r
+                for family in (socket.AF_INET, socket.AF_INET6)
+                for r in self.reader.routes(family)
+                if r.table == MAIN_TABLE and r.destination is not None
+            ]
+        return [r for r in self._main_routes if r.protocol == protocol]
 
     def route_device(self, address: str) -> str | None:
         """The interface the kernel would send `address` out of now (`ip route get`)."""

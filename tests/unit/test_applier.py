@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 from router_wg.converge.apply import apply_start, apply_stop
-from router_wg.converge.resources.cron import AddCron, RemoveCron
+from router_wg.converge.resources.cron.actions import AddCron, RemoveCron
 from router_wg.converge.resources.iptables.actions import (
     AddJump,
     DeleteChain,
@@ -21,7 +21,7 @@ from router_wg.converge.resources.iptables.actions import (
 )
 from router_wg.converge.resources.iptables.rules import IPV6
 from router_wg.converge.resources.link.actions import AddAddress, DeleteInterface, SetLinkUp, SetMtu
-from router_wg.converge.resources.routes import AddRoute, RemoveRoute
+from router_wg.converge.resources.routes.actions import AddRoute, RemoveRoute
 from router_wg.errors import UserError
 from router_wg.paths import Paths
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from router_wg.converge.apply import apply_start
-from router_wg.converge.resources.cron import AddCron
+from router_wg.converge.resources.cron.actions import AddCron
 from router_wg.converge.resources.fw4 import actions as a
 from router_wg.converge.resources.fw4 import changes as fw4_changes
 from router_wg.converge.resources.fw4.actions import inverse, rejection, transaction

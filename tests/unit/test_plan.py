@@ -22,14 +22,15 @@ from lab.planning import (
 
 from router_wg.bundle.site import Watchdog
 from router_wg.converge.planner import plan_start, plan_stop
-from router_wg.converge.resources.cron import AddCron
-from router_wg.converge.resources.fallback import METRIC, AddUnreachable, RemoveUnreachable
+from router_wg.converge.resources.cron.actions import AddCron
+from router_wg.converge.resources.fallback import METRIC
+from router_wg.converge.resources.fallback.actions import AddUnreachable, RemoveUnreachable
 from router_wg.converge.resources.iptables.actions import RemoveJump, WriteChain
 from router_wg.converge.resources.link import ForeignInterfaceError
 from router_wg.converge.resources.link.actions import DeleteInterface, MarkInterface
-from router_wg.converge.resources.routes import AddRoute, RemoveRoute
-from router_wg.converge.resources.rp_filter import RestoreRpFilter, SetRpFilter
-from router_wg.converge.resources.watcher import StartWatcher, StopWatcher
+from router_wg.converge.resources.routes.actions import AddRoute, RemoveRoute
+from router_wg.converge.resources.rp_filter.actions import RestoreRpFilter, SetRpFilter
+from router_wg.converge.resources.watcher.actions import StartWatcher, StopWatcher
 
 KEY_B = KEYS["beta"]
 
@@ -261,8 +262,8 @@ def test_stop_restores_the_rp_filter_start_replaced_on_the_fallback_interface():
     observed["rp_filter"] = replace(observed["rp_filter"], replaced={"tinc": 1, "wg0": 0})
     plan = plan_stop(observed)
     # the fallback's value goes back; ours goes with the interface
-    assert [x for x in plan if isinstance(x, RestoreRpFilter)] == [RestoreRpFilter("tinc", 1)]
-    assert plan.index(RestoreRpFilter("tinc", 1)) < plan.index(DeleteInterface("wg0"))
+    assert [x for x in plan if isinstance(x, RestoreRpFilter)] == [RestoreRpFilter("tinc", 1, 2)]
+    assert plan.index(RestoreRpFilter("tinc", 1, 2)) < plan.index(DeleteInterface("wg0"))
 
 
 def test_a_recorded_rp_filter_changes_nothing_in_a_converged_start():
@@ -281,11 +282,11 @@ def test_a_site_without_peers_routes_nothing():
 def test_the_fallback_network_gets_an_unreachable_route_behind_tinc_s():
     w = wanted()
     assert plan_start(w, {**converged(w), "fallback": frozenset()}) == [
-        AddUnreachable("10.0.0.0/16")
+        AddUnreachable("10.0.0.0/16", METRIC)
     ]
     stale = frozenset({("10.0.0.0/16", 5)})  # ours, at a metric that would beat tinc's
     assert plan_start(w, {**converged(w), "fallback": stale}) == [
-        AddUnreachable("10.0.0.0/16"),
+        AddUnreachable("10.0.0.0/16", METRIC),
         RemoveUnreachable("10.0.0.0/16", 5),
     ]
     without = wanted(inputs(site(fallback_network=None)))

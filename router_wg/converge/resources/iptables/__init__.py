@@ -19,7 +19,6 @@ from router_wg.bundle.site import Site
 from router_wg.converge.action import Action
 from router_wg.converge.inputs import Inputs
 from router_wg.converge.resource import Resource
-from router_wg.converge.resources.iptables import actions as a
 from router_wg.converge.resources.iptables.rules import (
     FAMILIES,
     IPV4,
@@ -102,30 +101,34 @@ def _family_changes(family: str, wanted: list[Chain], have: Tables) -> list[Acti
         table = have.get(chain.table)
         current = table.chains.get(chain.name) if table else None
         if current != chain.rules:
-            plan.append(a.WriteChain(chain.table, chain.name, chain.rules, current, family))
+            plan.append(
+                _actions().WriteChain(chain.table, chain.name, chain.rules, current, family)
+            )
         jumps = table.jumps.get(chain.jump, 0) if table else 0
         if jumps == 0:
-            plan.append(a.AddJump(chain.table, chain.jump, family))
+            plan.append(_actions().AddJump(chain.table, chain.jump, family))
         elif jumps > 1:
-            plan.append(a.RemoveJump(chain.table, chain.jump, jumps - 1, family))
+            plan.append(_actions().RemoveJump(chain.table, chain.jump, jumps - 1, family))
     # chains of ours the bundle no longer wants (and the jumps into them): in ip6tables all
     # of them once a bundle has no IPv6 left
     for table_name, table in sorted(have.items()):
         for rule, count in sorted(table.jumps.items()):
             if (table_name, rule.split()[-1]) not in wanted_names:
-                plan.append(a.RemoveJump(table_name, rule, count, family))
+                plan.append(_actions().RemoveJump(table_name, rule, count, family))
         for chain_name, rules in sorted(table.chains.items()):
             if (table_name, chain_name) not in wanted_names:
-                plan.append(a.DeleteChain(table_name, chain_name, rules, family))
+                plan.append(_actions().DeleteChain(table_name, chain_name, rules, family))
     return plan
 
 
 def _remove_all(family: str, have: Tables) -> list[Action]:
     plan: list[Action] = []
     for table_name, table in sorted(have.items()):
-        plan += [a.RemoveJump(table_name, r, n, family) for r, n in sorted(table.jumps.items())]
+        plan += [
+            _actions().RemoveJump(table_name, r, n, family) for r, n in sorted(table.jumps.items())
+        ]
         chains = sorted(table.chains.items())
-        plan += [a.DeleteChain(table_name, c, rules, family) for c, rules in chains]
+        plan += [_actions().DeleteChain(table_name, c, rules, family) for c, rules in chains]
     return plan
 
 
@@ -152,6 +155,14 @@ def _is_ipv6(host: str) -> bool:
         return ipaddress.ip_address(host).version == 6
     except ValueError:  # not an address: a name nothing resolved
         return False
+
+
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.iptables import actions
+
+    return actions
 
 
 IPTABLES = Resource("iptables", wanted, observe, changes, settle)

@@ -17,7 +17,6 @@ from router_wg.bundle.wireguard import WgDevice
 from router_wg.converge.action import Action
 from router_wg.converge.inputs import Inputs
 from router_wg.converge.resource import Resource
-from router_wg.converge.resources.link import actions as a
 from router_wg.converge.resources.link.device import (
     dump_as_config,
     endpoint_choices,
@@ -91,6 +90,22 @@ def changes(wanted: Wanted | None, observed: Observed) -> list[Action]:
     if link is not None and not link.ours and not observed.creation_pending:
         raise ForeignInterfaceError(name)
     creating = link is None
+    differences = wireguard_changes(
+        wanted.device,
+        None if creating else observed.device,
+        wanted.endpoint_choices,
+        wanted.peer_names,
+    )
+    if (
+        link is not None
+        and link.ours
+        and not differences
+        and link.mtu == wanted.mtu
+        and link.addresses == {wanted.address}
+        and link.up
+    ):
+        return []
+    a = _actions()
     plan: list[Action] = []
     if link is not None and not link.ours:
         plan.append(a.MarkInterface(name))
@@ -99,9 +114,6 @@ def changes(wanted: Wanted | None, observed: Observed) -> list[Action]:
             plan.append(a.LoadModule())
         plan.append(a.CreateInterface(name))
     device = None if creating else observed.device
-    differences = wireguard_changes(
-        wanted.device, device, wanted.endpoint_choices, wanted.peer_names
-    )
     if differences:
         previous = dump_as_config(device) if device else None
         plan.append(a.SyncWireGuard(name, tuple(differences), wanted.device, previous))
@@ -120,10 +132,18 @@ def _stop(observed: Observed) -> list[Action]:
     """The interface if it is ours (never a foreign one), then the module if unused."""
     plan: list[Action] = []
     if observed.link is not None and (observed.link.ours or observed.creation_pending):
-        plan.append(a.DeleteInterface(observed.interface))
+        plan.append(_actions().DeleteInterface(observed.interface))
     if observed.module_loaded:
-        plan.append(a.UnloadModule())
+        plan.append(_actions().UnloadModule())
     return plan
+
+
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.link import actions
+
+    return actions
 
 
 LINK = Resource("link", wanted, observe, changes)

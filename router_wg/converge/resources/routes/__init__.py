@@ -48,48 +48,23 @@ def observe(system: System, inputs: Inputs, wanted: Wanted | None) -> Observed:
 
 def changes(wanted: Wanted | None, observed: Observed) -> list[Action]:
     have = observed.routes
-    if wanted is None:
-        return [RemoveRoute(dst, index) for dst, index in sorted(have)]
-    want = {(dst, observed.index) for dst in wanted.destinations}
+    want = set() if wanted is None else {(dst, observed.index) for dst in wanted.destinations}
+    if want == have:
+        return []
+    a = _actions()
     plan: list[Action] = [
-        AddRoute(dst, wanted.interface) for dst, _ in sorted(want - have, key=str)
+        a.AddRoute(dst, wanted.interface) for dst, _ in sorted(want - have, key=str)
     ]
-    plan += [RemoveRoute(dst, index) for dst, index in sorted(have - want)]
+    plan += [a.RemoveRoute(dst, index) for dst, index in sorted(have - want)]
     return plan
 
 
-@dataclass(frozen=True)
-class AddRoute(Action):
-    destination: str
-    interface: str
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.routes import actions
 
-    def describe(self) -> str:
-        return f"add route {self.destination} dev {self.interface}"
-
-    def do(self, system: System) -> None:
-        netlink = system.netlink
-        netlink.route("add", self.destination, netlink.must_index(self.interface), ROUTE_PROTOCOL)
-
-    def undo(self, system: System) -> None:
-        """The route goes, unless its interface is gone already (and the route with it)."""
-        index = system.netlink.index(self.interface)
-        if index is not None:
-            system.netlink.route("del", self.destination, index, ROUTE_PROTOCOL)
-
-
-@dataclass(frozen=True)
-class RemoveRoute(Action):
-    destination: str
-    ifindex: int
-
-    def describe(self) -> str:
-        return f"remove route {self.destination} (ifindex {self.ifindex})"
-
-    def do(self, system: System) -> None:
-        system.netlink.route("del", self.destination, self.ifindex, ROUTE_PROTOCOL)
-
-    def undo(self, system: System) -> None:
-        system.netlink.route("add", self.destination, self.ifindex, ROUTE_PROTOCOL)
+    return actions
 
 
 ROUTES = Resource("routes", wanted, observe, changes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from router_wg.backends import sysctl
-from router_wg.converge.action import Action, StopOnly
+from router_wg.converge.action import Action
 from router_wg.converge.inputs import Inputs
 from router_wg.converge.resource import Resource
 from router_wg.converge.system import System
@@ -47,58 +47,25 @@ def observe(system: System, inputs: Inputs, wanted: Wanted | None) -> Observed:
 
 def changes(wanted: Wanted | None, observed: Observed) -> list[Action]:
     if wanted is None:  # ours goes with the interface
-        return [
-            RestoreRpFilter(name, value)
-            for name, value in sorted(observed.replaced.items())
-            if name != observed.own
-        ]
+        put_back = [(n, v) for n, v in sorted(observed.replaced.items()) if n != observed.own]
+        return [_actions().RestoreRpFilter(n, v, LOOSE) for n, v in put_back]
     plan: list[Action] = []
     for interface, value in wanted.values.items():
         current = observed.values.get(interface)
         if interface == wanted.own and current is None:  # the link is being created
-            plan.append(SetRpFilter(interface, value, None))
+            plan.append(_actions().SetRpFilter(interface, value, None))
         # an absent fallback interface (tinc not up yet) is set by a later start
         elif current is not None and current != value:
-            plan.append(SetRpFilter(interface, value, current))
+            plan.append(_actions().SetRpFilter(interface, value, current))
     return plan
 
 
-@dataclass(frozen=True)
-class SetRpFilter(Action):
-    interface: str
-    value: int
-    previous: int | None
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.rp_filter import actions
 
-    def describe(self) -> str:
-        return f"set rp_filter={self.value} on {self.interface}"
-
-    def do(self, system: System) -> None:
-        if self.previous is not None:
-            sysctl.remember_replaced(system.paths, self.interface, self.previous)
-        sysctl.write_rp_filter(self.interface, self.value)
-
-    def undo(self, system: System) -> None:
-        """The previous value back; ours on an interface this run created has none."""
-        if self.previous is not None:
-            sysctl.write_rp_filter(self.interface, self.previous)
-
-
-@dataclass(frozen=True)
-class RestoreRpFilter(StopOnly, Action):
-    """Put back the value start replaced on an interface that outlives us (the fallback's),
-    where it still has ours."""
-
-    interface: str
-    value: int
-
-    def describe(self) -> str:
-        return f"restore rp_filter={self.value} on {self.interface}"
-
-    def do(self, system: System) -> None:
-        # only where it still has our value: a change made since then is someone's choice
-        if sysctl.read_rp_filter(self.interface) == LOOSE:
-            sysctl.write_rp_filter(self.interface, self.value)
-        sysctl.forget_replaced(system.paths, self.interface)
+    return actions
 
 
 RP_FILTER = Resource("rp_filter", wanted, observe, changes)

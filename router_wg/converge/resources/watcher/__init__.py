@@ -9,18 +9,13 @@ watcher still running from before is ended.
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 
 from router_wg.backends import daemon
-from router_wg.converge.action import Action, StopOnly
+from router_wg.converge.action import Action
 from router_wg.converge.inputs import Inputs
 from router_wg.converge.resource import Resource
 from router_wg.converge.system import System
-
-log = logging.getLogger("router_wg")
-STARTUP_WAIT = 10.0  # seconds for a new watcher to take its lock (Python's start on a router)
 
 
 @dataclass(frozen=True)
@@ -52,43 +47,16 @@ def changes(wanted: Wanted | None, observed: Observed) -> list[Action]:
     if not observed.ours:
         return []
     if wanted is not None and wanted.argv is not None:
-        return [] if observed.running else [StartWatcher(wanted.argv)]
-    return [StopWatcher(observed.pid)] if observed.running else []
+        return [] if observed.running else [_actions().StartWatcher(wanted.argv)]
+    return [_actions().StopWatcher(observed.pid)] if observed.running else []
 
 
-@dataclass(frozen=True)
-class StartWatcher(Action):
-    argv: tuple[str, ...]
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.watcher import actions
 
-    def describe(self) -> str:
-        return "start the watcher (router-wg watch), detached"
-
-    def do(self, system: System) -> None:
-        daemon.spawn(list(self.argv))
-        lock, deadline = system.paths.watcher_lock, time.monotonic() + STARTUP_WAIT
-        while not daemon.running(lock):
-            if time.monotonic() > deadline:
-                log.warning(
-                    "warning: the watcher did not start within %g s; cron will try again",
-                    STARTUP_WAIT,
-                )
-                return
-            time.sleep(0.05)
-
-    def undo(self, system: System) -> None:
-        daemon.stop(system.paths.watcher_lock)
-
-
-@dataclass(frozen=True)
-class StopWatcher(StopOnly, Action):
-    pid: int | None
-
-    def describe(self) -> str:
-        return f"stop the watcher (pid {self.pid})"
-
-    def do(self, system: System) -> None:
-        if not daemon.stop(system.paths.watcher_lock):
-            raise OSError(f"the watcher (pid {self.pid}) did not end")
+    return actions
 
 
 WATCHER = Resource("watcher", wanted, observe, changes)

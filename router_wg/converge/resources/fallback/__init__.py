@@ -50,38 +50,20 @@ def observe(system: System, inputs: Inputs, wanted: Wanted | None) -> frozenset[
 
 def changes(wanted: Wanted | None, observed: frozenset[tuple[str, int]]) -> list[Action]:
     want = {(n, METRIC) for n in wanted.networks} if wanted else set()
-    plan: list[Action] = [AddUnreachable(n) for n, _ in sorted(want - observed)]
-    plan += [RemoveUnreachable(n, metric) for n, metric in sorted(observed - want)]
+    if want == observed:
+        return []
+    a = _actions()
+    plan: list[Action] = [a.AddUnreachable(n, metric) for n, metric in sorted(want - observed)]
+    plan += [a.RemoveUnreachable(n, metric) for n, metric in sorted(observed - want)]
     return plan
 
 
-@dataclass(frozen=True)
-class AddUnreachable(Action):
-    destination: str
+def _actions():
+    """This resource's actions, imported only when something must change: a no-op start
+    (every firewall restart) defines none of them."""
+    from router_wg.converge.resources.fallback import actions
 
-    def describe(self) -> str:
-        return f"add route unreachable {self.destination} metric {METRIC} (no fallback: dropped)"
-
-    def do(self, system: System) -> None:
-        system.netlink.unreachable("add", self.destination, METRIC, ROUTE_PROTOCOL)
-
-    def undo(self, system: System) -> None:
-        system.netlink.unreachable("del", self.destination, METRIC, ROUTE_PROTOCOL)
-
-
-@dataclass(frozen=True)
-class RemoveUnreachable(Action):
-    destination: str
-    metric: int
-
-    def describe(self) -> str:
-        return f"remove route unreachable {self.destination} metric {self.metric}"
-
-    def do(self, system: System) -> None:
-        system.netlink.unreachable("del", self.destination, self.metric, ROUTE_PROTOCOL)
-
-    def undo(self, system: System) -> None:
-        system.netlink.unreachable("add", self.destination, self.metric, ROUTE_PROTOCOL)
+    return actions
 
 
 FALLBACK = Resource("fallback", wanted, observe, changes)

@@ -1,29 +1,11 @@
-"""The watchdog's cron entry, one per router under the id `router-wg` (cru on FreshTomato,
-root's crontab elsewhere: backends.cron)."""
+"""The cron resource's actions: add (or replace) our entry, remove it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from router_wg.converge.action import Action, StopOnly
-from router_wg.converge.inputs import Inputs
-from router_wg.converge.resource import Resource
 from router_wg.converge.system import System
-
-
-def wanted(inputs: Inputs) -> str:
-    return inputs.cron_line
-
-
-def observe(system: System, inputs: Inputs, wanted: str | None) -> tuple[str, ...]:
-    """Our entries (schedule + command), id stripped."""
-    return system.cron.entries()
-
-
-def changes(wanted: str | None, observed: tuple[str, ...]) -> list[Action]:
-    if wanted is None:
-        return [RemoveCron(observed)] if observed else []
-    return [] if observed == (wanted,) else [AddCron(wanted, observed)]
 
 
 @dataclass(frozen=True)
@@ -54,6 +36,3 @@ class RemoveCron(StopOnly, Action):
 
     def do(self, system: System) -> None:
         system.cron.remove()
-
-
-CRON = Resource("cron", wanted, observe, changes)
